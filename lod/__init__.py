@@ -1,0 +1,3 @@
+"""Linked Open Data publisher for archives."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,243 @@
+"""The published dataset on disk: an embedded Oxigraph store plus a record catalog, per build.
+
+Layout of ``--store DIR`` (docs/deploy.md)::
+
+    DIR/CURRENT                 name of the published build (replaced atomically)
+    DIR/builds/<id>/oxigraph/   the quads: one named graph per record + authority, ontology, provenance
+    DIR/builds/<id>/catalog.sqlite   one row per record ever published: datestamp, checksum, deleted, sets
+    DIR/builds/<id>/dumps/      dataset.nt.gz, dataset.ttl.gz
+
+A build writes a new ``builds/<id>`` and only then replaces ``CURRENT``; a failed or killed
+build leaves the published one untouched. Readers open builds read-only and notice a new
+``CURRENT`` on their next request (:meth:`EmbeddedStore.refresh`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or is inconsistent; the message names the directory."""
+
+
+# ----------------------------------------------------------------------------------- layout
+class Layout:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current(self) -> Path | None:
+        try:
+            name = self.pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / "builds" / name
+        if not name or not path.is_dir():
+            raise StoreError(f"{self.pointer} names build {name!r}, which is missing from {self.root / 'builds'}")
+        return path
+
+    def new_build(self) -> Path:
+        build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+        path = self.root / "builds" / build_id
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+    def publish(self, build: Path) -> None:
+        """Atomically make ``build`` the published dataset."""
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        with open(tmp, "w") as fh:
+            fh.write(build.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.pointer)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def prune(self, keep: int = 2) -> None:
+        """Remove old and abandoned builds, keeping the newest ``keep`` (readers may hold the previous one)."""
+        builds_dir = self.root / "builds"
+        if not builds_dir.is_dir():
+            return
+        current = self.current()
+        builds = sorted(p for p in builds_dir.iterdir() if p.is_dir())
+        kept = {current} | set(builds[-keep:]) if current else set(builds[-keep:])
+        for p in builds:
+            if p not in kept and (current is None or p.name < current.name):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------- catalog
+@dataclass
+class CatalogEntry:
+    key: str
+    graph: str
+    checksum: str
+    datestamp: str               # UTC, seconds: 2026-11-22T09:00:00Z
+    deleted: bool = False
+    title: str = ""
+    sets: list[str] = field(default_factory=list)
+    source: str = ""             # the record file it came from
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY, graph TEXT NOT NULL, checksum TEXT NOT NULL, datestamp TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL DEFAULT '', sets TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, key);
+CREATE TABLE IF NOT EXISTS record_sets (set_spec TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (set_spec, key));
+CREATE TABLE IF NOT EXISTS sets (set_spec TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Catalog:
+    """Per-record publication state, carried from build to build (stable OAI datestamps)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.is_file():
+                raise StoreError(f"catalog missing: {self.path}")
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
+                                      check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.path, check_same_thread=False)
+            self.db.executescript(SCHEMA)
+        self.db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self.db.close()
+
+    # writing (build time)
+    def put(self, entries: Iterable[CatalogEntry]) -> None:
+        with self.db:
+            for e in entries:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?)",
+                    (e.key, e.graph, e.checksum, e.datestamp, int(e.deleted), e.title, json.dumps(e.sets), e.source))
+                self.db.execute("DELETE FROM record_sets WHERE key = ?", (e.key,))
+                self.db.executemany("INSERT OR IGNORE INTO record_sets VALUES (?, ?)", [(s, e.key) for s in e.sets])
+
+    def put_sets(self, sets: dict[str, str]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO sets VALUES (?, ?)", sets.items())
+
+    def set_meta(self, **values: str) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    # reading
+    def meta(self) -> dict[str, str]:
+        return {r["name"]: r["value"] for r in self.db.execute("SELECT name, value FROM meta")}
+
+    def get(self, key: str) -> CatalogEntry | None:
+        row = self.db.execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
+        return _entry(row) if row else None
+
+    def all(self) -> Iterator[CatalogEntry]:
+        for row in self.db.execute("SELECT * FROM records ORDER BY key"):
+            yield _entry(row)
+
+    def sets(self) -> dict[str, str]:
+        return {r["set_spec"]: r["name"] for r in self.db.execute("SELECT * FROM sets ORDER BY set_spec")}
+
+    def page(self, *, start: str | None = None, until: str | None = None, set_spec: str | None = None,
+             after: tuple[str, str] | None = None, limit: int = 100) -> list[CatalogEntry]:
+        """Entries ordered by (datestamp, key), strictly after ``after``: keyset paging, flat memory."""
+        sql, args = self._filter(start, until, set_spec)
+        if after:
+            sql += " AND (r.datestamp, r.key) > (?, ?)"
+            args += list(after)
+        sql += " ORDER BY r.datestamp, r.key LIMIT ?"
+        args.append(limit)
+        return [_entry(r) for r in self.db.execute(sql, args)]
+
+    def count(self, *, start: str | None = None, until: str | None = None, set_spec: str | None = None) -> int:
+        sql, args = self._filter(start, until, set_spec)
+        return self.db.execute(sql.replace("SELECT r.*", "SELECT COUNT(*)"), args).fetchone()[0]
+
+    def earliest(self) -> str | None:
+        return self.db.execute("SELECT MIN(datestamp) FROM records").fetchone()[0]
+
+    @staticmethod
+    def _filter(start: str | None, until: str | None, set_spec: str | None) -> tuple[str, list[str]]:
+        sql = "SELECT r.* FROM records r"
+        args: list[str] = []
+        if set_spec:
+            sql += " JOIN record_sets s ON s.key = r.key AND (s.set_spec = ? OR s.set_spec LIKE ?)"
+            args += [set_spec, set_spec + ":%"]
+        sql += " WHERE 1=1"
+        if start:
+            sql += " AND r.datestamp >= ?"
+            args.append(start)
+        if until:
+            sql += " AND r.datestamp <= ?"
+            args.append(until)
+        return sql, args
+
+
+def _entry(row: sqlite3.Row) -> CatalogEntry:
+    return CatalogEntry(key=row["key"], graph=row["graph"], checksum=row["checksum"], datestamp=row["datestamp"],
+                        deleted=bool(row["deleted"]), title=row["title"], sets=json.loads(row["sets"]),
+                        source=row["source"])
+
+
+# ----------------------------------------------------------------------------------- reading
+class EmbeddedStore:
+    """Read-only view of the published build; reopens when a new build is published."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.layout = Layout(root)
+        self.build: Path | None = None
+        self.oxigraph: ox.Store | None = None
+        self.catalog: Catalog | None = None
+        self._pointer_mtime: float | None = None
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reopen if CURRENT changed since the last look; a stat per call, cheap enough per request."""
+        try:
+            mtime = self.layout.pointer.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise StoreError(f"no published dataset in {self.layout.root} (run `lod build`)") from None
+        if not force and mtime == self._pointer_mtime:
+            return False
+        build = self.layout.current()
+        assert build is not None
+        try:
+            store = ox.Store.read_only(str(build / "oxigraph"))
+            catalog = Catalog(build / "catalog.sqlite", readonly=True)
+            catalog.meta()
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            raise StoreError(f"store {build} cannot be opened: {exc}") from exc
+        self.oxigraph, self.catalog, self.build, self._pointer_mtime = store, catalog, build, mtime
+        return True
+
+    def query(self, sparql: str, **kwargs: object) -> ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean:
+        """SPARQL over the published build; the default graph is the union of all graphs unless given."""
+        if "default_graph" not in kwargs:
+            kwargs.setdefault("use_default_graph_as_union", True)
+        assert self.oxigraph is not None
+        return self.oxigraph.query(sparql, **kwargs)
+
+    @property
+    def dumps(self) -> Path:
+        assert self.build is not None
+        return self.build / "dumps"
