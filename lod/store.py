@@ -102,6 +102,7 @@ CREATE TABLE IF NOT EXISTS records (
     source TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, key);
 CREATE TABLE IF NOT EXISTS record_sets (set_spec TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (set_spec, key));
+CREATE INDEX IF NOT EXISTS record_sets_by_key ON record_sets (key, set_spec);
 CREATE TABLE IF NOT EXISTS sets (set_spec TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -180,10 +181,13 @@ class Catalog:
     def _filter(start: str | None, until: str | None, set_spec: str | None) -> tuple[str, list[str]]:
         sql = "SELECT r.* FROM records r"
         args: list[str] = []
-        if set_spec:
-            sql += " JOIN record_sets s ON s.key = r.key AND (s.set_spec = ? OR s.set_spec LIKE ?)"
-            args += [set_spec, set_spec + ":%"]
         sql += " WHERE 1=1"
+        if set_spec:
+            # EXISTS, not JOIN: a record in two subsets of ``set_spec`` must come once. Subsets by a
+            # range (':' < ';'), not LIKE, whose '_' would match any character.
+            sql += (" AND EXISTS (SELECT 1 FROM record_sets s WHERE s.key = r.key"
+                    " AND (s.set_spec = ? OR (s.set_spec > ? AND s.set_spec < ?)))")
+            args += [set_spec, set_spec + ":", set_spec + ";"]
         if start:
             sql += " AND r.datestamp >= ?"
             args.append(start)
