@@ -55,6 +55,8 @@ SETTINGS: list[Setting] = [
     Setting("store_update", "", "Remote store: SPARQL Update or Graph Store Protocol endpoint for loading."),
     Setting("store_user", "", "Remote store: user name for HTTP digest/basic authentication."),
     Setting("store_password", "", "Remote store: password (prefer the environment variable)."),
+    Setting("store_protocol", "sparql", "Remote store: how `lod build` loads graphs: 'sparql' (SPARQL 1.1 Update) or 'gsp' (Graph Store Protocol)."),
+    Setting("store_dumps", "var/dumps", "Remote store: folder holding the dataset dumps (shared by the web nodes)."),
     # --- serving ---
     Setting("host", "127.0.0.1", "Interface the server binds to."),
     Setting("port", 8080, "TCP port the server binds to.", int),

@@ -30,6 +30,12 @@ class StoreError(RuntimeError):
     """The store cannot be opened or is inconsistent; the message names the directory."""
 
 
+class StoreUnavailable(StoreError):
+    """A remote store cannot be reached right now; the web tier answers 503 + Retry-After (lod.remote)."""
+
+    retry_after = 5
+
+
 # ----------------------------------------------------------------------------------- layout
 class Layout:
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -245,3 +251,13 @@ class EmbeddedStore:
     def dumps(self) -> Path:
         assert self.build is not None
         return self.build / "dumps"
+
+
+def open_store(settings: object) -> object:
+    """The published dataset: an http(s) ``store`` URL is a remote SPARQL store (lod.remote), else a directory."""
+    store = settings.store  # type: ignore[attr-defined]
+    if isinstance(store, str) and store.lower().startswith(("http://", "https://")):
+        from lod.remote import RemoteStore  # noqa: PLC0415 - requests only when a remote store is used
+
+        return RemoteStore.from_settings(settings)
+    return EmbeddedStore(store)

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask, Response, g
 
 from lod import config
-from lod.store import EmbeddedStore, StoreError
+from lod import store as store_module
+from lod.store import StoreError, StoreUnavailable
 from lod.uris import Minter
 
 # Surfaces, each a module exposing ``bp`` (a Blueprint). Order: specific paths before catch-alls.
@@ -27,7 +28,7 @@ BLUEPRINTS = (
 
 def open_store(settings: config.Settings) -> Any:
     """The published dataset: embedded directory or remote SPARQL store (see lod.store)."""
-    return EmbeddedStore(settings.store)
+    return store_module.open_store(settings)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, store: Any = None) -> Flask:
@@ -53,6 +54,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, store: Any = None)
             # Keep serving the build we have; a broken new CURRENT must not take the site down.
             app.logger.exception("store refresh failed; still serving %s", getattr(st, "build", "?"))
         g.store = st
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> Response:
+        # A remote store that is down for a moment: say so and when to retry; the next request tries again.
+        app.logger.warning("store unavailable: %s", exc)
+        resp = Response("The data store is temporarily unavailable; please retry shortly.\n", status=503,
+                        mimetype="text/plain")
+        resp.headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
