@@ -163,7 +163,8 @@ def guess_kind(name: str) -> str:
     """'person' or 'organization' for an author/people cell: "Japan. Foreign Ministry" is a body."""
     if ORG_WORDS.search(name):
         return "organization"
-    if re.search(r"\w\.\s+\w{3,}", name) and "," not in name and split_initials(name) is None:
+    bare = strip_titles(name)
+    if re.match(r"^[^\W\d_]{3,}\.\s+\w", bare) and "," not in bare and split_initials(bare) is None:
         return "organization"   # hierarchical corporate heading "Japan. Foreign Ministry"
     return "person"
 

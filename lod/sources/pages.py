@@ -25,7 +25,7 @@ from lod.uris import slugify
 DOC_TYPES = [  # (pattern in the title, vocabulary term), first match wins; docs/sources.md
     (r"memorandum of (?:a )?conversation", "memorandum-of-conversation"),
     (r"record of (?:a )?conversation|minutes of (?:a )?conversation", "record-of-conversation"),
-    (r"\bconversation\b|\bmeeting\b|\btalks?\b", "record-of-conversation"),
+    (r"\bconversation\b|\bmeeting with\b|\btalks with\b", "record-of-conversation"),
     (r"\bjournal\b", "journal-entry"),
     (r"\bdiary\b|\bdiary entry\b", "diary-entry"),
     (r"^letter\b|\bletter\b", "letter"),
@@ -88,7 +88,7 @@ def parse_page(text: str, *, file: str, stem: str) -> Record:
     else:
         content = _layout_a(rec, rest, fail)
     _content(rec, content, fail)
-    _from_title(rec)
+    _from_title(rec, fail)
     if rec.translated_by and not rec.translation_language:
         rec.translation_language = "English"    # the page is the English text its translator made
     for err in rec.check():
@@ -174,7 +174,7 @@ def _layout_a(rec: Record, lines: list[tuple[int, str]], fail) -> list[tuple[int
         if t == "Record ID" and re.fullmatch(r"\d+", nxt):
             rec.record_id = rec.key = nxt
     if not rec.doc_type:
-        rec.doc_type = _doc_type(" ".join(t for _, t in trailer[k:] if t not in headings))
+        rec.doc_type = doc_type(" ".join(t for _, t in trailer[k:] if t not in headings))
     content = lines[:idx]
     if content and len(content[-1][1].split()) >= 8 and not _TRAILER.match(content[-1][1]):
         rec.summary = content[-1][1]
@@ -306,7 +306,7 @@ def _trailer(rec: Record, text: str, line: int | None, fail) -> None:
         rec.authors = [sig.group(1)]
 
 
-def _from_title(rec: Record) -> None:
+def _from_title(rec: Record, fail) -> None:
     t = rec.title
     m = re.search(r"(?:journal|diary) of (?:(?:soviet|ussr)\s+)?(?:ambassador\s+)?(.+?)(?::|,|$)", t, re.I)
     if m:
@@ -317,12 +317,13 @@ def _from_title(rec: Record) -> None:
         if not conv.participants:
             conv.participants = [p for p in re.split(r",\s*|\s+and\s+", m.group(1)) if p]
         if m.group(2) and not conv.date:
-            conv.date = dates.parse(m.group(2))
+            conv.date = _date(m.group(2), "title", None, fail)
         rec.conversation = conv
-    rec.doc_type = _doc_type(t) or rec.doc_type
+    rec.doc_type = doc_type(t) or rec.doc_type
 
 
-def _doc_type(text: str) -> str:
+def doc_type(text: str) -> str:
+    """The project vocabulary term for a document type named in a title (DOC_TYPES), or ""."""
     for pattern, term in DOC_TYPES:
         if re.search(pattern, text, re.I):
             return term
