@@ -1,0 +1,365 @@
+"""A remote SPARQL 1.1 store (Virtuoso, QLever, GraphDB, Fuseki...) behind the EmbeddedStore interface.
+
+Why: one machine runs out at some point; then the dataset lives in an existing SPARQL store and any
+number of stateless web nodes read it (docs/deploy.md). Every caller keeps working unchanged because
+:meth:`RemoteStore.query` returns the very pyoxigraph result objects the embedded store returns:
+SELECT/ASK answers are parsed with ``pyoxigraph.parse_query_results``, CONSTRUCT/DESCRIBE answers with
+``pyoxigraph.parse`` (and handed back as a real ``QueryTriples``).
+
+Dataset semantics, made equal to the embedded store's:
+- default graph = union of the dataset's graphs. Virtuoso's default graph is the union of ALL graphs
+  (checked: a fresh database answers 2499 triples from its own system graphs, virtrdf: and others), so on
+  Virtuoso every query gets ``define input:default-graph-exclude`` / ``input:named-graph-exclude`` for the
+  graphs that are not the dataset's (system graphs and our catalog graph). Other stores: configure the
+  union default graph (Fuseki ``unionDefaultGraph``; GraphDB and QLever query all graphs by default) and
+  keep the store for this dataset; the catalog graph is then visible to public queries (docs/deploy.md).
+- ``default_graph=``/``named_graphs=`` become the protocol's ``default-graph-uri``/``named-graph-uri``;
+  the store's own default graph (``DefaultGraph()``) is empty here (all data lives in named graphs), so it
+  maps to a graph IRI that holds nothing.
+- Virtuoso ``define`` pragmas in a caller's query are refused (they are not SPARQL 1.1 and could switch
+  on sponging, i.e. fetching URLs); Debian's Virtuoso also refuses SERVICE and sponging to anonymous users.
+
+Failure: a store that cannot be reached (refused, timed out, 502/503/504) raises :class:`StoreUnavailable`;
+the web tier answers 503 + Retry-After and the next request simply tries again (no restart needed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+from lod.store import StoreError, StoreUnavailable
+
+__all__ = ["RemoteStore", "StoreUnavailable", "Endpoint", "is_remote", "EMPTY_GRAPH"]
+
+EMPTY_GRAPH = "urn:x-lod:empty-default-graph"   # stands for the (empty) store default graph
+JSON_RESULTS = "application/sparql-results+json"
+RDF_ACCEPT = "application/n-triples, text/turtle;q=0.8"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def is_remote(store: str) -> bool:
+    """``--store`` names a remote SPARQL store when it is an http(s) URL."""
+    return isinstance(store, str) and store.lower().startswith(("http://", "https://"))
+
+
+class RemoteQueryError(StoreError):
+    """The store refused or failed a query for a reason of the query's own (permission, runtime error)."""
+
+
+# ----------------------------------------------------------------------------------- HTTP
+class _Auth(HTTPDigestAuth):
+    """Answers whichever challenge the store sends: Digest (Virtuoso's /sparql-auth) or Basic."""
+
+    def __init__(self, user: str, password: str) -> None:
+        super().__init__(user, password)
+        self.basic = False
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self.basic:
+            return HTTPBasicAuth(self.username, self.password)(r)
+        return super().__call__(r)
+
+    def handle_401(self, r: requests.Response, **kwargs: Any) -> requests.Response:
+        challenge = r.headers.get("www-authenticate", "").lower()
+        if challenge.startswith("basic") and not self.basic:
+            self.basic = True
+            r.content  # noqa: B018 - drain so the connection can be reused
+            r.close()
+            prep = r.request.copy()
+            HTTPBasicAuth(self.username, self.password)(prep)
+            again = r.connection.send(prep, **kwargs)
+            again.history.append(r)
+            again.request = prep
+            return again
+        return super().handle_401(r, **kwargs)
+
+
+class Endpoint:
+    """One HTTP endpoint with a connection pool per thread, credentials and failure translation."""
+
+    def __init__(self, url: str, *, user: str = "", password: str = "", timeout: float = 30.0,
+                 connect_timeout: float = 3.0) -> None:
+        self.url = url
+        self.auth = _Auth(user, password) if user else None
+        self.timeout = (connect_timeout, timeout)
+        self._local = threading.local()
+        self.server = ""  # the Server header of the last answer ("Virtuoso/07.20.3229 ...")
+
+    @property
+    def session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            s.auth = self.auth
+            s.headers["User-Agent"] = "lod-remote-store/1"
+        return s
+
+    def request(self, method: str, *, params: Any = None, data: Any = None, headers: Mapping[str, str] | None = None,
+                timeout: float | None = None, what: str = "request") -> requests.Response:
+        t = self.timeout if timeout is None else (self.timeout[0], timeout)
+        try:
+            r = self.session.request(method, self.url, params=params, data=data, headers=headers, timeout=t)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise StoreUnavailable(f"remote store {self.url}: no connection within {t[0]} s ({what})") from exc
+        except requests.exceptions.ReadTimeout as exc:
+            raise StoreUnavailable(f"remote store {self.url}: no answer within {t[1]} s ({what})") from exc
+        except requests.exceptions.RequestException as exc:   # refused, reset, DNS...
+            raise StoreUnavailable(f"remote store {self.url} unreachable ({what}): {exc.__class__.__name__}") from exc
+        self.server = r.headers.get("Server", self.server)
+        if r.status_code in (502, 503, 504):
+            raise StoreUnavailable(f"remote store {self.url} answered {r.status_code} ({what})")
+        if r.status_code in (401, 403):
+            raise StoreError(f"remote store {self.url} refused the credentials ({r.status_code}, {what}); "
+                             "check store_user / store_password")
+        if r.status_code == 404:
+            raise StoreError(f"remote store {self.url} answered 404 ({what}): is this the SPARQL endpoint URL?")
+        return r
+
+
+# ----------------------------------------------------------------------------------- query text
+_PROLOGUE = re.compile(r"""\s+|\#[^\n]*|BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>""", re.I)
+_FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE|DEFINE)\b", re.I)
+_TOKEN = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n]|\\.)*"'''
+                    r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*|[{}]|\bWHERE\b""", re.I)
+
+
+def query_form(sparql: str) -> tuple[str, int]:
+    """(SELECT|ASK|CONSTRUCT|DESCRIBE, offset of that keyword). Raises SyntaxError as pyoxigraph would."""
+    pos = 0
+    while True:
+        m = _PROLOGUE.match(sparql, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    m = _FORM.match(sparql, pos)
+    if not m:
+        raise SyntaxError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue")
+    form = m.group(1).upper()
+    if form == "DEFINE":
+        raise SyntaxError("'define' pragmas are not SPARQL 1.1 and are not accepted")
+    return form, pos
+
+
+def _where_brace(sparql: str, form: str, start: int) -> int:
+    """Offset just inside the WHERE group's '{' (skipping strings, IRIs, comments, a CONSTRUCT template)."""
+    depth, template_done = 0, form != "CONSTRUCT"
+    for m in _TOKEN.finditer(sparql, start):
+        tok = m.group(0)
+        if tok.upper() == "WHERE" and depth == 0:
+            template_done = True
+        elif tok == "{":
+            if depth == 0 and template_done:
+                return m.end()
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                template_done = True
+    raise SyntaxError("query has no WHERE group to substitute values into")
+
+
+def substitute(sparql: str, substitutions: Mapping[Any, Any]) -> str:
+    """pyoxigraph's ``substitutions=`` (SEP-0007) as a VALUES block opening the WHERE group."""
+    form, start = query_form(sparql)
+    names = " ".join(f"?{getattr(v, 'value', v)}" for v in substitutions)
+    terms = " ".join(str(t) for t in substitutions.values())
+    at = _where_brace(sparql, form, start)
+    return f"{sparql[:at]} VALUES ({names}) {{ ({terms}) }} {sparql[at:]}"
+
+
+# ----------------------------------------------------------------------------------- answers
+def _normalise_json(body: bytes) -> bytes:
+    """Virtuoso writes blank nodes as ``nodeID://b1`` and booleans as "1"/"0"; make both standard."""
+    if b"nodeID://" not in body and XSD_BOOLEAN.encode() not in body:
+        return body
+    doc = json.loads(body)
+    for row in doc.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "bnode" and term["value"].startswith("nodeID://"):
+                term["value"] = "v" + re.sub(r"[^A-Za-z0-9_]", "_", term["value"][9:])
+            elif term.get("datatype") == XSD_BOOLEAN and term.get("value") in ("1", "0"):
+                term["value"] = "true" if term["value"] == "1" else "false"
+    return json.dumps(doc).encode()
+
+
+def _triples_result(triples: Iterable[ox.Triple]) -> ox.QueryTriples:
+    """A real ``QueryTriples`` (callers may isinstance-check or .serialize() it) over parsed triples."""
+    mem = ox.Store()
+    mem.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    return mem.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _graph_param(g: Any) -> str:
+    if isinstance(g, ox.DefaultGraph):
+        return EMPTY_GRAPH
+    if isinstance(g, ox.NamedNode):
+        return g.value
+    if isinstance(g, str):
+        return g
+    raise ValueError(f"a remote store names graphs by IRI only, not {g!r}")
+
+
+def _as_list(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, list | tuple | set) else [v]
+
+
+# ----------------------------------------------------------------------------------- the store
+class RemoteStore:
+    """Read interface of :class:`lod.store.EmbeddedStore` over a SPARQL 1.1 endpoint; ``writer()`` loads it."""
+
+    check_every = 2.0  # seconds between two looks at the catalog's build stamp (refresh is called per request)
+    retry_after = 5    # seconds a client is told to wait while the store is unreachable
+
+    def __init__(self, url: str, *, base_uri: str, update_url: str = "", user: str = "", password: str = "",
+                 protocol: str = "sparql", timeout: float = 30.0, dumps: str | Path = "var/dumps") -> None:
+        from lod.remote_catalog import RemoteCatalog  # noqa: PLC0415 - the two modules reference each other
+
+        if not is_remote(url):
+            raise StoreError(f"not a remote store URL: {url!r}")
+        self.url = url
+        self.base_uri = base_uri
+        self.endpoint = Endpoint(url, user=user, password=password, timeout=timeout)
+        self.update_url = update_url
+        self.update_endpoint = Endpoint(update_url, user=user, password=password, timeout=max(timeout, 300.0)) \
+            if update_url else None
+        self.protocol = protocol
+        self.timeout = timeout
+        self._dumps = Path(dumps)
+        self.catalog = RemoteCatalog(self)
+        self.excluded: list[str] = [self.catalog.graph]
+        self.build: str | None = None   # the published build's stamp (catalog meta built_at)
+        self._next_check = 0.0
+        self._lock = threading.Lock()
+        try:
+            self.refresh(force=True)
+        except StoreUnavailable:
+            pass  # start anyway: requests answer 503 until the store is back, then recover by themselves
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RemoteStore:
+        return cls(settings.store, base_uri=settings.base_uri, update_url=settings.store_update,
+                   user=settings.store_user, password=settings.store_password,
+                   protocol=getattr(settings, "store_protocol", "sparql") or "sparql",
+                   timeout=float(settings.sparql_timeout), dumps=getattr(settings, "store_dumps", "var/dumps"))
+
+    @property
+    def virtuoso(self) -> bool:
+        return self.endpoint.server.lower().startswith("virtuoso")
+
+    @property
+    def dumps(self) -> Path:
+        return self._dumps
+
+    # --------------------------------------------------------------------------- reading
+    def refresh(self, force: bool = False) -> bool:
+        """Notice a new build (a changed ``built_at`` stamp) at most every ``check_every`` seconds."""
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return False
+        with self._lock:
+            self._next_check = now + self.check_every   # also after a failure: no retry storm
+            stamp = self.catalog.load_meta()
+            if stamp == self.build and not force:
+                return False
+            self.excluded = self._foreign_graphs() if self.virtuoso else [self.catalog.graph]
+            self.catalog.reload()
+            self.build = stamp
+            return True
+
+    def _foreign_graphs(self) -> list[str]:
+        """Graphs Virtuoso keeps for itself, plus our catalog: excluded from the union default graph."""
+        prefix = self.base_uri + "graph/"
+        q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), {ox.Literal(prefix)})) }}"
+        graphs = [row["g"].value for row in self.raw_select(q)]
+        return sorted(set(graphs) | {self.catalog.graph, "http://www.openlinksw.com/schemas/virtrdf#"})
+
+    def query(self, sparql: str, **kwargs: Any) -> ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean:
+        """SPARQL over the published dataset; the default graph is the union of its graphs unless given."""
+        for unsupported in ("custom_functions", "custom_aggregate_functions"):
+            if kwargs.get(unsupported):
+                raise TypeError(f"{unsupported}= cannot run in a remote store")
+        subs = kwargs.get("substitutions")
+        if subs:
+            sparql = substitute(sparql, subs)
+        form, _ = query_form(sparql)
+        head: list[str] = []
+        if kwargs.get("base_iri"):
+            head.append(f"BASE <{kwargs['base_iri']}>")
+        for prefix, iri in (kwargs.get("prefixes") or {}).items():
+            head.append(f"PREFIX {prefix}: <{iri}>")
+        params: list[tuple[str, str]] = []
+        default_graph = kwargs.get("default_graph")
+        named_graphs = kwargs.get("named_graphs")
+        if default_graph is not None:
+            params += [("default-graph-uri", _graph_param(g)) for g in _as_list(default_graph)]
+        elif kwargs.get("use_default_graph_as_union") is False:
+            params.append(("default-graph-uri", EMPTY_GRAPH))
+        if named_graphs is not None:
+            params += [("named-graph-uri", _graph_param(g)) for g in _as_list(named_graphs)]
+        defines: list[str] = []
+        if self.virtuoso:
+            if default_graph is None:
+                defines += [f"define input:default-graph-exclude <{g}>" for g in self.excluded]
+            if named_graphs is None:
+                defines += [f"define input:named-graph-exclude <{g}>" for g in self.excluded]
+        text = "\n".join([*defines, *head, sparql])
+        return self._run(text, form, params)
+
+    def raw_select(self, sparql: str) -> ox.QuerySolutions:
+        """A query of our own (catalog, graph lists): no dataset rewriting."""
+        return self._run(sparql, "SELECT", [])  # type: ignore[return-value]
+
+    def _run(self, text: str, form: str, params: list[tuple[str, str]]) -> Any:
+        accept = JSON_RESULTS if form in ("SELECT", "ASK") else RDF_ACCEPT
+        r = self.endpoint.request("POST", data=[("query", text), *params], headers={"Accept": accept},
+                                  timeout=self.timeout, what=f"{form} query")
+        if r.status_code == 400:
+            raise SyntaxError(_message(r))
+        if r.status_code >= 300:
+            raise RemoteQueryError(f"remote store {self.url} failed the query ({r.status_code}): {_message(r)}")
+        if r.headers.get("X-SQL-State") == "S1TAT":   # Virtuoso's "anytime" answer: partial, so refuse it
+            raise TimeoutError(f"remote store stopped the query at its time limit: {r.headers.get('X-SQL-Message')}")
+        ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        try:
+            if form in ("SELECT", "ASK"):
+                if "json" not in ctype:
+                    raise RemoteQueryError(f"remote store answered {ctype!r}, expected {JSON_RESULTS}")
+                return ox.parse_query_results(_normalise_json(r.content), format=ox.QueryResultsFormat.JSON)
+            fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
+            if ctype == "text/plain":
+                fmt = ox.RdfFormat.N_TRIPLES
+            return _triples_result(ox.parse(r.content, format=fmt))
+        except SyntaxError as exc:
+            raise RemoteQueryError(f"remote store {self.url} sent an unreadable answer: {exc}") from exc
+
+    def writer(self) -> Any:
+        """The loader used by ``lod build`` (needs ``store_update``)."""
+        from lod.remote_catalog import RemoteWriter  # noqa: PLC0415
+
+        return RemoteWriter(self)
+
+    def close(self) -> None:
+        for ep in (self.endpoint, self.update_endpoint):
+            s = getattr(ep._local, "session", None) if ep else None
+            if s is not None:
+                s.close()
+
+    def __repr__(self) -> str:
+        host = urlsplit(self.url).netloc
+        return f"<RemoteStore {host} build={self.build}>"
+
+
+def _message(r: requests.Response) -> str:
+    text = r.text.strip()
+    return text.split("\n\nSPARQL query:")[0][:500] or f"HTTP {r.status_code}"
