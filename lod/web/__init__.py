@@ -1,0 +1,1 @@
+"""Web surfaces (Flask): the only layer that imports Flask; see app.py."""
