@@ -50,7 +50,12 @@ _TRAILER = re.compile(
 
 def read_page(path: Path) -> Record:
     """Read one page file; RecordError for unreadable, empty, binary, non-UTF-8 or truncated pages."""
-    return parse_page(read_text(path), file=str(path), stem=path.stem)
+    try:
+        text = read_text(path)
+    except RecordError as exc:   # the file is the record: name it by its slug
+        raise RecordError(exc.message, file=exc.file, line=exc.line, record=page_key(path.stem),
+                          field="text") from None
+    return parse_page(text, file=str(path), stem=path.stem)
 
 
 def page_key(stem: str) -> str:
