@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from lxml import etree
@@ -89,7 +90,7 @@ def record_quads(minter: Minter, r: MiniRecord) -> list[ox.Quad]:
         q(doc, DCT + "identifier", ox.Literal(r.key)),
         q(doc, DCT + "subject", subj),
         q(doc, DCT + "spatial", place),
-        q(doc, DCT + "source", ox.NamedNode(f"https://digitalarchive.example.org/document/{r.key}")),
+        q(doc, DCT + "source", ox.NamedNode(f"https://digitalarchive.example.org/document/{quote(r.key)}")),
         q(doc, DCT + "rights", ox.Literal("Reuse welcomed for research & education <free>")),
         q(person, RDF_TYPE, ox.NamedNode(CRM + "E21_Person")),
         q(person, RDFS + "label", ox.Literal("Pavel Yudin")),

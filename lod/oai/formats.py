@@ -53,8 +53,11 @@ for _el in DC_ELEMENTS:
     DC_OF[DC + _el] = _el
     for _r in _REFINES.get(_el, ()):
         DC_OF[DCT + _r] = _el
+DC_OF[RDFS + "seeAlso"] = "relation"     # the source archive's own page for the document
 _LABELS = (ox.NamedNode(SKOS + "prefLabel"), ox.NamedNode(RDFS + "label"))
 _TYPE = ox.NamedNode(RDF + "type")
+_NOTATION = ox.NamedNode(SKOS + "notation")
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -71,11 +74,11 @@ class RecordView:
     graph: ox.NamedNode
     document: str
     props: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]] = field(default_factory=dict)
-    _labels: dict[str, ox.Literal | None] = field(default_factory=dict)
+    shared: dict[str, ox.Literal | None] = field(default_factory=dict)   # labels from other graphs, per request
 
     @classmethod
-    def read(cls, store: ox.Store, graph: str, document: str) -> RecordView:
-        view = cls(store, ox.NamedNode(graph), document)
+    def read(cls, store: ox.Store, graph: str, document: str, shared: dict | None = None) -> RecordView:
+        view = cls(store, ox.NamedNode(graph), document, shared=shared if shared is not None else {})
         for q in store.quads_for_pattern(ox.NamedNode(document), None, None, view.graph):
             view.props.setdefault(q.predicate.value, []).append(q.object)
         return view
@@ -89,19 +92,32 @@ class RecordView:
         return out
 
     def label(self, iri: str) -> ox.Literal | None:
-        """skos:prefLabel or rdfs:label from the record graph (it carries a stub for every entity)."""
-        if iri not in self._labels:
-            node = ox.NamedNode(iri)
-            found = None
-            for pred in _LABELS:
-                for q in self.store.quads_for_pattern(node, pred, None, self.graph):
-                    if isinstance(q.object, ox.Literal):
-                        found = q.object
-                        break
-                if found is not None:
-                    break
-            self._labels[iri] = found
-        return self._labels[iri]
+        """skos:prefLabel or rdfs:label: from the record graph (it carries a stub for every entity it
+        uses), else from any graph (vocabulary terms live in the ontology graph), cached per request."""
+        found = self._label_in(iri, self.graph)
+        if found is None:
+            if iri not in self.shared:
+                self.shared[iri] = self._label_in(iri, None)
+            found = self.shared[iri]
+        return found
+
+    def _label_in(self, iri: str, graph: ox.NamedNode | None) -> ox.Literal | None:
+        node = ox.NamedNode(iri)
+        for pred in _LABELS:
+            for q in self.store.quads_for_pattern(node, pred, None, graph):
+                if isinstance(q.object, ox.Literal):
+                    return q.object
+        return None
+
+    def language_code(self, term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+        """ISO 639 code of a language value: a literal as written, a concept by its skos:notation or
+        its IRI's last segment ({base}vocab/language/ru -> ru)."""
+        if isinstance(term, ox.Literal):
+            return xml_text(term.value)
+        for q in self.store.quads_for_pattern(term, _NOTATION, None, None):
+            return xml_text(q.object.value)
+        last = term.value.rstrip("/").rsplit("/", 1)[-1]
+        return last if _LANG_CODE.match(last) else xml_text(term.value)
 
     def types(self, iri: str) -> set[str]:
         return {q.object.value for q in self.store.quads_for_pattern(ox.NamedNode(iri), _TYPE, None, self.graph)}
@@ -114,6 +130,8 @@ class RecordView:
             lab = self.label(term.value)
             if lab is not None:
                 return xml_text(lab.value), lab.language or ""
+            if term.value.startswith(DCMITYPE):
+                return term.value[len(DCMITYPE):], ""
         return xml_text(term.value), ""
 
 
@@ -131,11 +149,11 @@ class Format:
     prefix: str
     schema: str
     namespace: str
-    render: Callable[[ox.Store, str, str, Context], etree._Element]   # (store, graph, document, ctx)
+    render: Callable[..., etree._Element]   # (store, graph, document, ctx, shared label cache)
 
 
 # ----------------------------------------------------------------------------------- oai_dc
-_KEEP_IRI = {"identifier", "source"}
+_KEEP_IRI = {"identifier", "source", "relation"}
 
 
 def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
@@ -158,6 +176,9 @@ def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
         for term in by_el[el]:
             if isinstance(term, ox.BlankNode):
                 continue
+            if el == "language":
+                add(el, view.language_code(term))
+                continue
             add(el, *view.text(term, keep_iri=el in _KEEP_IRI))
         if el == "publisher" and not by_el[el]:
             add("publisher", ctx.publisher)
@@ -166,8 +187,9 @@ def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
     return out
 
 
-def render_oai_dc(store: ox.Store, graph: str, document: str, ctx: Context) -> etree._Element:
-    view = RecordView.read(store, graph, document)
+def render_oai_dc(store: ox.Store, graph: str, document: str, ctx: Context,
+                  shared: dict | None = None) -> etree._Element:
+    view = RecordView.read(store, graph, document, shared)
     root = etree.Element(f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
     for el, text, lang in dc_values(view, ctx):
@@ -231,8 +253,9 @@ def edm_problems(root: etree._Element) -> list[str]:
     return problems
 
 
-def render_edm(store: ox.Store, graph: str, document: str, ctx: Context) -> etree._Element:
-    view = RecordView.read(store, graph, document)
+def render_edm(store: ox.Store, graph: str, document: str, ctx: Context,
+               shared: dict | None = None) -> etree._Element:
+    view = RecordView.read(store, graph, document, shared)
     root = etree.Element(_q("rdf:RDF"), nsmap=_EDM_NS)
     cho = etree.SubElement(root, _q("edm:ProvidedCHO"), {_ABOUT: document})
     contextual: dict[str, str] = {}     # IRI -> EDM contextual class
@@ -241,13 +264,20 @@ def render_edm(store: ox.Store, graph: str, document: str, ctx: Context) -> etre
         for term in view.values(*preds):
             if isinstance(term, ox.BlankNode):
                 continue
-            if isinstance(term, ox.NamedNode) and name not in ("dc:identifier", "dc:language"):
-                cls = _contextual_class(view, term.value)
-                if cls and (name, term.value) not in seen:
+            if name == "dc:language":
+                text, lang = view.language_code(term), ""
+                if text and (name, text) not in seen:
+                    seen.add((name, text))
+                    etree.SubElement(cho, _q(name)).text = text
+                continue
+            if isinstance(term, ox.NamedNode) and name != "dc:identifier":
+                if (name, term.value) not in seen:
                     seen.add((name, term.value))
                     etree.SubElement(cho, _q(name), {_RES: term.value})
-                    contextual.setdefault(term.value, cls)
-                    continue
+                    cls = _contextual_class(view, term.value)
+                    if cls:
+                        contextual.setdefault(term.value, cls)
+                continue
             text, lang = view.text(term, keep_iri=name in ("dc:identifier", "dc:source"))
             if text and (name, text) not in seen:
                 seen.add((name, text))
@@ -310,7 +340,8 @@ _RDF_PREFIXES = {"crm": CRM, "rdfs": RDFS, "dcterms": DCT, "owl": OWL, "skos": S
                  "prov": "http://www.w3.org/ns/prov#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
-def render_rdf(store: ox.Store, graph: str, document: str, ctx: Context) -> etree._Element:
+def render_rdf(store: ox.Store, graph: str, document: str, ctx: Context,
+               shared: dict | None = None) -> etree._Element:
     """The record graph as RDF/XML (pyoxigraph writes it; literals made XML-safe first)."""
     triples = [ox.Triple(q.subject, q.predicate, _xml_safe(q.object))
                for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]

@@ -37,8 +37,8 @@ SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 DOMAIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_SECONDS = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 _ID_SAFE = "-_.!~*'();/?:@&=+$,"
 PARENT_SETS = {"archive": "Archives", "language": "Languages", "subject": "Subjects"}
 
@@ -350,19 +350,19 @@ def _header(parent: etree._Element, entry: CatalogEntry, repo: Repository) -> No
             _el(h, "setSpec", spec)
 
 
-def _record(parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository) -> None:
+def _record(parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository, shared: dict) -> None:
     rec = _el(parent, "record")
     _header(rec, entry, repo)
     if not entry.deleted:
         document = repo.minter.document(entry.key)
-        _el(rec, "metadata").append(fmt.render(repo.store.oxigraph, entry.graph, document, repo.context))
+        _el(rec, "metadata").append(fmt.render(repo.store.oxigraph, entry.graph, document, repo.context, shared))
 
 
 def get_record(req: Request, repo: Repository, now: float) -> etree._Element:
     fmt = _format(req.args["metadataPrefix"])
     entry = _entry(req, repo)
     out = etree.Element(f"{{{OAI}}}GetRecord")
-    _record(out, entry, fmt, repo)
+    _record(out, entry, fmt, repo, {})
     return out
 
 
@@ -386,9 +386,10 @@ def list_records(req: Request, repo: Repository, now: float) -> etree._Element:
         raise _err("noRecordsMatch", "no records match the request" if after is None
                    else "no records remain after the dataset was rebuilt")
     out = etree.Element(f"{{{OAI}}}{req.verb}")
+    shared: dict = {}
     for entry in rows:
         if req.verb == "ListRecords":
-            _record(out, entry, fmt, repo)
+            _record(out, entry, fmt, repo, shared)
         else:
             _header(out, entry, repo)
     size = max(size, cursor + len(rows))
