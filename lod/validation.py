@@ -1,0 +1,397 @@
+"""SHACL validation of record graphs: results as data, a fast path, and pyshacl as the reference.
+
+pyshacl on 100k record graphs would take hours, so the shapes in ``shapes/`` are compiled once into
+plain Python checks over a record's quads (:class:`CompiledShapes`). The compiler understands only
+the SHACL features the shapes use and refuses any other, so a new constraint in ``shapes/`` cannot be
+silently ignored; tests/test_validation.py proves both paths give the same results.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from lod.mapping.namespaces import RDF, RDFS, SH, XSD
+
+SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
+RDF_TYPE = RDF + "type"
+SUBCLASS = RDFS + "subClassOf"
+LANG_STRING = RDF + "langString"
+
+
+@dataclass(frozen=True, order=True)
+class ValidationResult:
+    """One SHACL result, as a curator reads it: which record, which node, which property, what is wrong."""
+
+    record: str
+    focus: str
+    path: str
+    message: str
+    severity: str           # "Violation" | "Warning" | "Info"
+    value: str = ""         # the offending value in N-Triples form, when there is one
+    component: str = ""     # SHACL constraint component local name, e.g. "MinCountConstraintComponent"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "Violation"
+
+    def located(self) -> str:
+        where = f"record {self.record}, {self.focus}" + (f", {self.path}" if self.path else "")
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class ShapeError(ValueError):
+    """shapes/ uses a SHACL feature the fast validator does not implement."""
+
+
+# ------------------------------------------------------------------------------ compiling shapes
+_SUPPORTED = {SH + x for x in (
+    "path", "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern", "flags", "in", "or",
+    "lessThanOrEquals", "minLength", "severity", "message", "name", "description")}
+_NODE_SHAPE_KEYS = {RDF_TYPE, SH + "targetClass", SH + "targetObjectsOf", SH + "targetSubjectsOf",
+                    SH + "property", RDFS + "comment", RDFS + "label"}
+
+
+@dataclass
+class Constraint:
+    component: str
+    check: Any                # per-value predicate, or special handling by component
+    arg: Any = None
+
+
+@dataclass
+class PropertyShape:
+    path: str
+    severity: str
+    message: str
+    min_count: int | None = None
+    max_count: int | None = None
+    value_checks: tuple[tuple[str, Any], ...] = ()   # (component, predicate(term, ctx) -> bool)
+    less_eq: str | None = None
+
+
+@dataclass
+class NodeShape:
+    iri: str
+    target_class: tuple[str, ...]
+    target_objects_of: tuple[str, ...]
+    target_subjects_of: tuple[str, ...]
+    properties: tuple[PropertyShape, ...]
+
+
+def _shape_graph(paths: Iterable[Path]) -> list[ox.Triple]:
+    triples: list[ox.Triple] = []
+    for p in sorted(paths):
+        triples += list(ox.parse(path=str(p), format=ox.RdfFormat.TURTLE))
+    return triples
+
+
+def _rdf_list(idx: dict[str, dict[str, list[Any]]], head: Any) -> list[Any]:
+    items = []
+    while not (isinstance(head, ox.NamedNode) and head.value == RDF + "nil"):
+        node = idx[str(head)]
+        items.append(node[RDF + "first"][0])
+        head = node[RDF + "rest"][0]
+    return items
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1]
+
+
+class CompiledShapes:
+    """The shapes in shapes/*.ttl as Python checks; :meth:`validate` runs them over one record graph."""
+
+    def __init__(self, paths: Iterable[Path] | None = None) -> None:
+        self.paths = sorted(paths if paths is not None else SHAPES_DIR.glob("*.ttl"))
+        triples = _shape_graph(self.paths)
+        idx: dict[str, dict[str, list[Any]]] = {}
+        for t in triples:
+            idx.setdefault(str(t.subject), {}).setdefault(t.predicate.value, []).append(t.object)
+        self.shapes: list[NodeShape] = []
+        for subj, props in idx.items():
+            if ox.NamedNode(SH + "NodeShape") not in props.get(RDF_TYPE, []):
+                continue
+            extra = set(props) - _NODE_SHAPE_KEYS
+            if extra:
+                raise ShapeError(f"{subj}: unsupported node-shape keys {sorted(extra)}")
+            self.shapes.append(NodeShape(
+                iri=subj.strip("<>"),
+                target_class=tuple(o.value for o in props.get(SH + "targetClass", [])),
+                target_objects_of=tuple(o.value for o in props.get(SH + "targetObjectsOf", [])),
+                target_subjects_of=tuple(o.value for o in props.get(SH + "targetSubjectsOf", [])),
+                properties=tuple(self._property(idx, str(p)) for p in props.get(SH + "property", []))))
+        self.shapes.sort(key=lambda s: s.iri)
+
+    def _property(self, idx: dict[str, dict[str, list[Any]]], key: str) -> PropertyShape:
+        props = idx[key]
+        extra = set(props) - _SUPPORTED
+        if extra:
+            raise ShapeError(f"property shape {key}: unsupported keys {sorted(extra)}")
+        path = props[SH + "path"][0]
+        if not isinstance(path, ox.NamedNode):
+            raise ShapeError(f"property shape {key}: only predicate paths are supported")
+        one = {k: v[0] for k, v in props.items()}
+        sev = _local(one[SH + "severity"].value) if SH + "severity" in one else "Violation"
+        checks: list[tuple[str, Any]] = []
+        checks += self._value_checks(idx, one)
+        if SH + "or" in one:
+            alts = [self._value_checks(idx, {k: v[0] for k, v in idx[str(a)].items()})
+                    for a in _rdf_list(idx, one[SH + "or"])]
+            checks.append(("OrConstraintComponent",
+                           lambda t, ctx, alts=alts: any(all(f(t, ctx) for _c, f in alt) for alt in alts)))
+        return PropertyShape(
+            path=path.value, severity=sev,
+            message=one[SH + "message"].value if SH + "message" in one else "",
+            min_count=int(one[SH + "minCount"].value) if SH + "minCount" in one else None,
+            max_count=int(one[SH + "maxCount"].value) if SH + "maxCount" in one else None,
+            value_checks=tuple(checks),
+            less_eq=one[SH + "lessThanOrEquals"].value if SH + "lessThanOrEquals" in one else None)
+
+    @staticmethod
+    def _value_checks(idx: dict[str, dict[str, list[Any]]], one: dict[str, Any]) -> list[tuple[str, Any]]:
+        checks: list[tuple[str, Any]] = []
+        if SH + "class" in one:
+            cls = one[SH + "class"].value
+            checks.append(("ClassConstraintComponent", lambda t, ctx, c=cls: ctx.is_instance(t, c)))
+        if SH + "datatype" in one:
+            dt = one[SH + "datatype"].value
+            checks.append(("DatatypeConstraintComponent", lambda t, ctx, d=dt: _datatype_ok(t, d)))
+        if SH + "nodeKind" in one:
+            kind = _local(one[SH + "nodeKind"].value)
+            checks.append(("NodeKindConstraintComponent", lambda t, ctx, k=kind: _node_kind_ok(t, k)))
+        if SH + "pattern" in one:
+            flags = one[SH + "flags"].value if SH + "flags" in one else ""
+            rx = re.compile(one[SH + "pattern"].value, re.I if "i" in flags else 0)
+            checks.append(("PatternConstraintComponent",
+                           lambda t, ctx, r=rx: not isinstance(t, ox.BlankNode) and r.search(t.value) is not None))
+        if SH + "minLength" in one:
+            n = int(one[SH + "minLength"].value)
+            checks.append(("MinLengthConstraintComponent",
+                           lambda t, ctx, n=n: not isinstance(t, ox.BlankNode) and len(t.value) >= n))
+        if SH + "in" in one:
+            allowed = frozenset(str(x) for x in _rdf_list(idx, one[SH + "in"]))
+            checks.append(("InConstraintComponent", lambda t, ctx, a=allowed: str(t) in a))
+        return checks
+
+    # -------------------------------------------------------------------------- validating
+    def validate(self, quads: Iterable[ox.Quad | ox.Triple], record: str = "") -> list[ValidationResult]:
+        ctx = _Data(quads)
+        results: list[ValidationResult] = []
+        for shape in self.shapes:
+            focus: set[str] = set()
+            for c in shape.target_class:
+                focus |= ctx.instances(c)
+            for p in shape.target_objects_of:
+                focus |= ctx.objects_of(p)
+            for p in shape.target_subjects_of:
+                focus |= set(ctx.subjects_of(p))
+            for f in sorted(focus):
+                fprops = ctx.spo.get(f, {})
+                for ps in shape.properties:
+                    values = fprops.get(ps.path, [])
+                    emit = functools.partial(_result, results, record, f, ps)
+                    if ps.min_count is not None and len(values) < ps.min_count:
+                        emit("MinCountConstraintComponent", "")
+                    if ps.max_count is not None and len(values) > ps.max_count:
+                        emit("MaxCountConstraintComponent", "")
+                    for comp, check in ps.value_checks:
+                        for v in values:
+                            if not check(v, ctx):
+                                emit(comp, str(v))
+                    if ps.less_eq is not None:
+                        others = fprops.get(ps.less_eq, [])
+                        for v in values:
+                            for w in others:
+                                if not _less_eq(v, w):
+                                    emit("LessThanOrEqualsConstraintComponent", str(v))
+        return sorted(set(results))
+
+
+def _result(out: list[ValidationResult], record: str, focus: str, ps: PropertyShape, comp: str, value: str) -> None:
+    out.append(ValidationResult(record, focus.strip("<>") if focus.startswith("<") else focus, ps.path,
+                                ps.message, ps.severity, value, comp))
+
+
+class _Data:
+    """A record graph indexed for shape checks: subject -> predicate -> objects, types with subclass closure."""
+
+    __slots__ = ("spo", "by_class", "sub")
+
+    def __init__(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
+        spo: dict[str, dict[str, list[Any]]] = {}
+        by_class: dict[str, list[str]] = {}
+        for q in quads:
+            s, p, o = str(q.subject), q.predicate.value, q.object
+            props = spo.get(s)
+            if props is None:
+                props = spo[s] = {}
+            objs = props.get(p)
+            if objs is None:
+                props[p] = [o]
+            else:
+                objs.append(o)
+            if p == RDF_TYPE and isinstance(o, ox.NamedNode):
+                by_class.setdefault(o.value, []).append(s)
+        self.spo, self.by_class = spo, by_class
+        self.sub: dict[str, set[str]] = {}
+        for s, props in spo.items():
+            for o in props.get(SUBCLASS, ()):
+                self.sub.setdefault(o.value, set()).add(s.strip("<>"))
+
+    def subjects_of(self, pred: str) -> list[str]:
+        return [s for s, props in self.spo.items() if pred in props]
+
+    def objects_of(self, pred: str) -> set[str]:
+        return {str(o) for props in self.spo.values() for o in props.get(pred, ())}
+
+    def _classes(self, cls: str) -> set[str]:
+        seen, todo = {cls}, [cls]
+        while todo:
+            for c in self.sub.get(todo.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    todo.append(c)
+        return seen
+
+    def instances(self, cls: str) -> set[str]:
+        if not self.sub:
+            return set(self.by_class.get(cls, ()))
+        return {s for c in self._classes(cls) for s in self.by_class.get(c, ())}
+
+    def is_instance(self, term: Any, cls: str) -> bool:
+        if isinstance(term, ox.Literal):
+            return False
+        types = self.spo.get(str(term), {}).get(RDF_TYPE, ())
+        if not self.sub:
+            return any(t.value == cls for t in types)
+        classes = self._classes(cls)
+        return any(t.value in classes for t in types if isinstance(t, ox.NamedNode))
+
+
+_LEXICAL = {
+    XSD + "dateTime": re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"),
+    XSD + "date": re.compile(r"^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$"),
+    XSD + "gYearMonth": re.compile(r"^-?\d{4,}-\d{2}(Z|[+-]\d{2}:\d{2})?$"),
+    XSD + "gYear": re.compile(r"^-?\d{4,}(Z|[+-]\d{2}:\d{2})?$"),
+    XSD + "integer": re.compile(r"^[+-]?\d+$"),
+}
+
+
+def _datatype_ok(term: Any, dt: str) -> bool:
+    """sh:datatype: a literal of that datatype whose lexical form is valid for it."""
+    if not isinstance(term, ox.Literal) or term.datatype.value != dt:
+        return False
+    rx = _LEXICAL.get(dt)
+    if rx is None:
+        return True
+    if not rx.match(term.value):
+        return False
+    if dt in (XSD + "dateTime", XSD + "date"):
+        try:
+            (datetime if dt.endswith("dateTime") else date).fromisoformat(term.value.rstrip("Z"))
+        except ValueError:
+            return False
+    return True
+
+
+def _node_kind_ok(term: Any, kind: str) -> bool:
+    is_iri, is_bnode, is_lit = (isinstance(term, ox.NamedNode), isinstance(term, ox.BlankNode),
+                                isinstance(term, ox.Literal))
+    return {"IRI": is_iri, "BlankNode": is_bnode, "Literal": is_lit, "BlankNodeOrIRI": is_iri or is_bnode,
+            "BlankNodeOrLiteral": is_bnode or is_lit, "IRIOrLiteral": is_iri or is_lit}[kind]
+
+
+def _less_eq(a: Any, b: Any) -> bool:
+    """sh:lessThanOrEquals for the literals the shapes compare (dateTimes); incomparable is a failure."""
+    if not (isinstance(a, ox.Literal) and isinstance(b, ox.Literal)):
+        return False
+    if a.datatype.value == b.datatype.value == XSD + "dateTime":
+        try:
+            return datetime.fromisoformat(a.value) <= datetime.fromisoformat(b.value)
+        except ValueError:
+            return False
+    if a.datatype.value != b.datatype.value:
+        return False
+    return a.value <= b.value
+
+
+@functools.lru_cache(maxsize=1)
+def compiled() -> CompiledShapes:
+    return CompiledShapes()
+
+
+# ------------------------------------------------------------------------------ public API
+def validate_record(data: Iterable[ox.Quad | ox.Triple] | Any, record: str = "", *,
+                    reference: bool = False) -> list[ValidationResult]:
+    """SHACL results for one record graph (pyoxigraph quads/triples or an rdflib Graph).
+
+    ``reference=True`` runs pyshacl instead of the compiled fast path (``lod validate --pyshacl``).
+    """
+    if reference:
+        return validate_pyshacl(data, record)
+    if hasattr(data, "triples") and not isinstance(data, list):     # an rdflib Graph
+        data = _from_rdflib(data)
+    return compiled().validate(data, record)
+
+
+def _from_rdflib(graph: Any) -> list[ox.Triple]:
+    nt = graph.serialize(format="nt", encoding="utf-8")
+    return list(ox.parse(nt, ox.RdfFormat.N_TRIPLES))
+
+
+def _nt(term: Any) -> str:
+    """An rdflib term in pyoxigraph's N-Triples form, so both validators print values alike."""
+    import rdflib
+
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD + "string"))))
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return f"<{term}>"
+
+
+@functools.lru_cache(maxsize=1)
+def _shapes_rdflib() -> Any:
+    import rdflib
+
+    g = rdflib.Graph()
+    for p in sorted(SHAPES_DIR.glob("*.ttl")):
+        g.parse(p, format="turtle")
+    return g
+
+
+def validate_pyshacl(data: Iterable[ox.Quad | ox.Triple] | Any, record: str = "") -> list[ValidationResult]:
+    """The reference: pyshacl over the same shapes, results converted to :class:`ValidationResult`."""
+    import pyshacl
+    import rdflib
+
+    if hasattr(data, "triples") and not isinstance(data, list):
+        graph = data
+    else:
+        triples = [q.triple if isinstance(q, ox.Quad) else q for q in data]
+        graph = rdflib.Graph()
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    _conforms, report, _text = pyshacl.validate(graph, shacl_graph=_shapes_rdflib(), inference="none",
+                                                advanced=False, allow_warnings=True)
+    sh = rdflib.Namespace(SH)
+    out = []
+    for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+        path = report.value(r, sh.resultPath)
+        value = report.value(r, sh.value)
+        out.append(ValidationResult(
+            record=record, focus=str(report.value(r, sh.focusNode)), path=str(path) if path else "",
+            message=str(report.value(r, sh.resultMessage) or ""),
+            severity=_local(str(report.value(r, sh.resultSeverity))),
+            value=_nt(value) if value is not None else "",
+            component=_local(str(report.value(r, sh.sourceConstraintComponent)))))
+    return sorted(set(out))
