@@ -1,0 +1,278 @@
+"""What a dereferenced IRI returns: the description of one resource, as a list of triples.
+
+The description of a thing (docs/uris.md, "Dereferencing"):
+
+* a **document**: every triple of its record graph (which is self-contained: stubs of the people,
+  places and organisations it uses);
+* anything else: every triple about it, in any graph (authority, enrichment, ontology, records);
+* the **blank-node closure** of all that;
+* the **labels** (rdfs:label, skos:prefLabel; from the ontology only English) of every linked
+  resource, the ``owl:sameAs`` of our people/places/organisations and the life dates
+  (wdt:P569/P570, enrichment graph) of linked Wikidata items;
+* **inverse links**: the documents whose record graph points at the thing (a person referred to,
+  present, author...), ordered by document date then IRI, ``page_size`` documents per page with
+  ``hydra:next``/``hydra:previous`` and ``hydra:totalItems``, so no value silently disappears.
+  Incoming links from graphs other than record graphs (authority, ontology) come on page 1, whole;
+* the document's own metadata: ``foaf:primaryTopic`` of the thing, licence, modification date.
+
+Speed: direct pattern lookups on the store (``quads_for_pattern``), no SPARQL on this path. A store
+without them (a remote SPARQL store) is read through one generic SELECT, :func:`_select_quads`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from lod.mapping.namespaces import CRM, DCT, OWL, RDFS, SKOS, XSD
+from lod.render import FOAF, HYDRA, RDF_TYPE, VOID
+from lod.uris import Minter
+
+LABELS = (ox.NamedNode(RDFS + "label"), ox.NamedNode(SKOS + "prefLabel"))
+SAME_AS = ox.NamedNode(OWL + "sameAs")
+ALT_LABEL = ox.NamedNode(SKOS + "altLabel")
+WIKIDATA = "http://www.wikidata.org/entity/"
+LIFE_DATES = (ox.NamedNode("http://www.wikidata.org/prop/direct/P569"),
+              ox.NamedNode("http://www.wikidata.org/prop/direct/P570"))
+DATE = ox.NamedNode(DCT + "date")
+TITLE = ox.NamedNode(DCT + "title")
+TYPE = ox.NamedNode(RDF_TYPE)
+HAS_TYPE = ox.NamedNode(CRM + "P2_has_type")
+ENTITY_KINDS = ("person", "place", "organization", "group")
+
+
+@dataclass
+class Description:
+    thing: str
+    kind: str                      # "document", "person", ..., "vocab"
+    doc_url: str                   # the data document (page 1, negotiated)
+    page_url: str                  # this page's URL (doc_url, or doc_url?page=N)
+    triples: list[ox.Triple]
+    page: int = 1
+    pages: int = 1
+    total_inverse: int = 0         # documents linking here, over all pages
+    inverse_docs: list[str] = field(default_factory=list)   # the documents on this page, in order
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+    @property
+    def prev_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+
+def page_url(doc_url: str, page: int) -> str:
+    return doc_url if page == 1 else f"{doc_url}?page={page}"
+
+
+class Describer:
+    """Describes things of one store; stateless apart from the store handle and settings."""
+
+    def __init__(self, store: Any, minter: Minter, *, licence: str, page_size: int = 100) -> None:
+        self.store = store
+        self.minter = minter
+        self.licence = licence
+        self.page_size = max(1, page_size)
+        base = minter.base
+        self.record_graph_prefix = f"{base}graph/document/"
+        self.ontology_graph = minter.ontology_graph
+        self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
+
+    # ---------------------------------------------------------------- store access
+    def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
+        ox_store = getattr(self.store, "oxigraph", None)
+        if ox_store is not None:
+            return ox_store.quads_for_pattern(s, p, o, g)
+        return _select_quads(self.store, s, p, o, g)
+
+    # ---------------------------------------------------------------- naming
+    def kind_of(self, iri: str) -> str | None:
+        base = self.minter.base
+        if iri.startswith(base + "vocab/"):
+            return "vocab"
+        if iri.startswith(base + "id/"):
+            kind = iri[len(base) + 3:].split("/", 1)[0]
+            return kind or None
+        return None
+
+    def doc_url(self, iri: str) -> str:
+        base = self.minter.base
+        if iri.startswith(base + "vocab/"):
+            return base + "data/" + iri[len(base):].rstrip("/")    # {base}vocab/ -> {base}data/vocab
+        return self.minter.data_document(iri)
+
+    def thing_of(self, doc_path: str) -> str:
+        """Thing IRI for a data-document path relative to base ('data/person/x' -> '{base}id/person/x')."""
+        rest = doc_path[len("data/"):]
+        if rest == "vocab":
+            return self.minter.base + "vocab/"
+        return self.minter.base + (rest if rest.startswith("vocab/") else "id/" + rest)
+
+    def document_of_graph(self, graph: str) -> str | None:
+        if graph.startswith(self.record_graph_prefix):
+            return self.minter.base + "id/document/" + graph[len(self.record_graph_prefix):]
+        return None
+
+    # ---------------------------------------------------------------- describing
+    def exists(self, iri: str) -> bool:
+        return next(iter(self.quads(ox.NamedNode(iri))), None) is not None
+
+    def describe(self, iri: str, page: int = 1, *, meta: dict[str, str] | None = None) -> Description | None:
+        """The description of ``iri`` (page ``page`` of its inverse links); None when unknown (404)."""
+        node = ox.NamedNode(iri)
+        kind = self.kind_of(iri)
+        own = list(self.quads(node))
+        if kind is None or not own or page < 1 or (kind == "document" and page > 1):
+            return None
+        out: dict[ox.Triple, None] = {}   # ordered set
+        if kind == "document":
+            graph = ox.NamedNode(self.record_graph_prefix + iri[len(self.minter.base + "id/document/"):])
+            record = list(self.quads(None, None, None, graph))
+            self._add(out, record or own)
+        else:
+            self._add(out, own)
+        self._closure(out)
+
+        doc_url = self.doc_url(iri)
+        desc = Description(thing=iri, kind=kind, doc_url=doc_url, page_url=page_url(doc_url, page), triples=[])
+        if kind != "document":
+            if not self._inverse(node, page, out, desc):
+                return None
+        self._labels(out)
+        self._metadata(out, desc, meta or {})
+        desc.triples = list(out)
+        return desc
+
+    def _add(self, out: dict[ox.Triple, None], quads: Iterable[ox.Quad]) -> None:
+        for q in quads:
+            out.setdefault(q.triple, None)
+
+    def _closure(self, out: dict[ox.Triple, None]) -> None:
+        """Add the description of every blank node reachable from what we have (cycles are fine)."""
+        seen: set[ox.BlankNode] = set()
+        todo = [t.object for t in out if isinstance(t.object, ox.BlankNode)]
+        while todo:
+            b = todo.pop()
+            if b in seen:
+                continue
+            seen.add(b)
+            for q in self.quads(b):
+                out.setdefault(q.triple, None)
+                if isinstance(q.object, ox.BlankNode):
+                    todo.append(q.object)
+
+    def _labels(self, out: dict[ox.Triple, None]) -> None:
+        """Labels (and owl:sameAs of our people/places/orgs) of every linked resource."""
+        have_label = {t.subject for t in out if t.predicate in LABELS}
+        linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)}
+        linked |= {t.subject for t in out if isinstance(t.subject, ox.NamedNode)}
+        for r in sorted(linked, key=lambda n: n.value):
+            if r not in have_label:
+                for label in LABELS:
+                    for q in self.quads(r, label):
+                        lang = getattr(q.object, "language", None)
+                        if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
+                            continue
+                        out.setdefault(q.triple, None)
+            if r.value.startswith(self.entity_prefixes):
+                self._add(out, self.quads(r, SAME_AS))
+            elif r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
+                for p in LIFE_DATES:
+                    self._add(out, self.quads(r, p))
+
+    def variants(self, iris: Iterable[str]) -> dict[str, list[str]]:
+        """Every name (rdfs:label, skos:prefLabel, skos:altLabel) of each IRI: for linking mentions."""
+        out: dict[str, list[str]] = {}
+        for iri in iris:
+            names: dict[str, None] = {}
+            for p in (*LABELS, ALT_LABEL):
+                for q in self.quads(ox.NamedNode(iri), p):
+                    if isinstance(q.object, ox.Literal):
+                        names.setdefault(q.object.value, None)
+            out[iri] = list(names)
+        return out
+
+    def _inverse(self, node: ox.NamedNode, page: int, out: dict[ox.Triple, None], desc: Description) -> bool:
+        """Add page ``page`` of the documents linking to ``node``; False when that page does not exist."""
+        by_doc: dict[str, list[ox.Quad]] = {}
+        for q in self.quads(None, None, node):
+            doc = self.document_of_graph(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+            if doc is None:
+                if page == 1:
+                    out.setdefault(q.triple, None)
+                continue
+            by_doc.setdefault(doc, []).append(q)
+        desc.total_inverse = len(by_doc)
+        desc.pages = max(1, -(-len(by_doc) // self.page_size))
+        if page > desc.pages:
+            return False
+        order = sorted(by_doc, key=lambda d: (self._date(d, by_doc[d][0].graph_name), d))
+        chosen = order[(page - 1) * self.page_size: page * self.page_size]
+        desc.inverse_docs = chosen
+        for doc in chosen:
+            quads = by_doc[doc]
+            graph = quads[0].graph_name
+            dnode = ox.NamedNode(doc)
+            for q in quads:
+                out.setdefault(q.triple, None)
+                if q.subject != dnode and q.subject != node:
+                    # how the document reaches the intermediate node (its conversation, its creation)
+                    self._add(out, self.quads(dnode, None, q.subject, graph))
+                    self._add(out, self.quads(q.subject, None, dnode, graph))
+                    for p in (TYPE, HAS_TYPE):
+                        self._add(out, self.quads(q.subject, p, None, graph))
+            for p in (*LABELS, TITLE, DATE, TYPE):
+                self._add(out, self.quads(dnode, p, None, graph))
+        return True
+
+    def _date(self, doc: str, graph: Any) -> str:
+        for q in self.quads(ox.NamedNode(doc), DATE, None, graph):
+            return q.object.value
+        return "~"     # undated documents last
+
+    def _metadata(self, out: dict[ox.Triple, None], desc: Description, meta: dict[str, str]) -> None:
+        page = ox.NamedNode(desc.page_url)
+        dataset = ox.NamedNode(self.minter.dataset)
+        licence = ox.NamedNode(self.licence)
+        add = out.setdefault
+        add(ox.Triple(page, TYPE, ox.NamedNode(FOAF + "Document")), None)
+        add(ox.Triple(page, ox.NamedNode(FOAF + "primaryTopic"), ox.NamedNode(desc.thing)), None)
+        add(ox.Triple(page, ox.NamedNode(DCT + "license"), licence), None)
+        add(ox.Triple(page, ox.NamedNode(VOID + "inDataset"), dataset), None)
+        add(ox.Triple(dataset, TYPE, ox.NamedNode(VOID + "Dataset")), None)
+        add(ox.Triple(dataset, ox.NamedNode(DCT + "license"), licence), None)
+        built = meta.get("built_at")
+        if built:
+            stamp = ox.Literal(built, datatype=ox.NamedNode(XSD + "dateTime"))
+            add(ox.Triple(page, ox.NamedNode(DCT + "modified"), stamp), None)
+            add(ox.Triple(dataset, ox.NamedNode(DCT + "modified"), stamp), None)
+        if desc.kind != "document":
+            add(ox.Triple(page, ox.NamedNode(HYDRA + "totalItems"),
+                          ox.Literal(str(desc.total_inverse), datatype=ox.NamedNode(XSD + "integer"))), None)
+        if desc.page > 1:
+            add(ox.Triple(page, ox.NamedNode(DCT + "isPartOf"), ox.NamedNode(desc.doc_url)), None)
+        if desc.next_page:
+            add(ox.Triple(page, ox.NamedNode(HYDRA + "next"),
+                          ox.NamedNode(page_url(desc.doc_url, desc.next_page))), None)
+        if desc.prev_page:
+            add(ox.Triple(page, ox.NamedNode(HYDRA + "previous"),
+                          ox.NamedNode(page_url(desc.doc_url, desc.prev_page))), None)
+
+
+def _sparql_term(t: Any) -> str:
+    return str(t)   # pyoxigraph terms print as N-Triples / SPARQL terms
+
+
+def _select_quads(store: Any, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
+    """``quads_for_pattern`` through SPARQL, for stores without direct access (remote stores)."""
+    terms = {"s": s, "p": p, "o": o}
+    pattern = " ".join(_sparql_term(v) if v is not None else f"?{k}" for k, v in terms.items())
+    graph = _sparql_term(g) if g is not None else "?g"
+    query = f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
+    for row in store.query(query):
+        yield ox.Quad(s or row["s"], p or row["p"], o or row["o"], g or row["g"])
+

@@ -1,0 +1,129 @@
+"""RDF serialisation of descriptions: Turtle, JSON-LD (with our published @context), RDF/XML, N-Triples.
+
+Turtle, RDF/XML and N-Triples are written by pyoxigraph (fast, Rust). JSON-LD is written here in a
+compact form against ``{base}context.jsonld`` (prefix definitions only), because pyoxigraph writes
+expanded JSON-LD and a compact document is what people read. Nothing here ever fetches a context:
+the context is ours and is served by the web layer from :func:`context_document`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from lod.mapping.namespaces import PREFIXES as MAPPING_PREFIXES
+
+FOAF = "http://xmlns.com/foaf/0.1/"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+SCHEMA = "https://schema.org/"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+PREFIXES: dict[str, str] = {**MAPPING_PREFIXES, "foaf": FOAF, "void": VOID, "dcat": DCAT, "hydra": HYDRA,
+                            "schema": SCHEMA}
+# longest namespace first, so a namespace that extends another wins
+_BY_LENGTH = sorted(((ns, p) for p, ns in PREFIXES.items()), key=lambda x: -len(x[0]))
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str          # "turtle"
+    ext: str           # "ttl"
+    media_type: str    # "text/turtle"
+    label: str         # "Turtle"
+    rdf: ox.RdfFormat | None  # None: not written by pyoxigraph
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("turtle", "ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE),
+    Format("jsonld", "jsonld", "application/ld+json", "JSON-LD", None),
+    Format("rdfxml", "rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML),
+    Format("ntriples", "nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES),
+    Format("html", "html", "text/html", "HTML", None),
+)
+BY_EXT: dict[str, Format] = {f.ext: f for f in FORMATS}
+BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS}
+RDF_FORMATS = tuple(f for f in FORMATS if f.name != "html")
+
+
+def compact(iri: str) -> str:
+    """``crm:P67_refers_to`` for an IRI in one of our namespaces, else the IRI itself."""
+    for ns, prefix in _BY_LENGTH:
+        if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def context_document() -> dict[str, object]:
+    """The published JSON-LD context: our prefixes. Served at ``{base}context.jsonld``."""
+    return {"@context": {p: ns for p, ns in PREFIXES.items()}}
+
+
+def _term_id(term: ox.NamedNode | ox.BlankNode) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
+
+
+def _value(term: object) -> object:
+    if isinstance(term, ox.NamedNode | ox.BlankNode):
+        return {"@id": _term_id(term)}
+    assert isinstance(term, ox.Literal)
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    dt = term.datatype.value
+    if dt == XSD_STRING:
+        return term.value
+    return {"@value": term.value, "@type": compact(dt)}
+
+
+def jsonld_object(triples: Iterable[ox.Triple], context: str | dict[str, object]) -> dict[str, object]:
+    """Compact JSON-LD: one node object per subject, properties as compact IRIs, sorted (stable bytes)."""
+    nodes: dict[str, dict[str, list[object]]] = {}
+    types: dict[str, list[str]] = {}
+    for t in triples:
+        sid = _term_id(t.subject)  # type: ignore[arg-type]
+        props = nodes.setdefault(sid, {})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            types.setdefault(sid, []).append(compact(t.object.value))
+            continue
+        props.setdefault(compact(t.predicate.value), []).append(_value(t.object))
+    graph = []
+    for sid in sorted(nodes):
+        node: dict[str, object] = {"@id": sid}
+        if sid in types:
+            ts = sorted(set(types[sid]))
+            node["@type"] = ts[0] if len(ts) == 1 else ts
+        for key in sorted(nodes[sid]):
+            vals = nodes[sid][key]
+            vals.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+            node[key] = vals[0] if len(vals) == 1 else vals
+        graph.append(node)
+    return {"@context": context, "@graph": graph}
+
+
+def serialize(triples: list[ox.Triple], fmt: Format, *, context_url: str) -> bytes:
+    """Bytes of ``triples`` in an RDF format (not HTML: see lod.web.html)."""
+    if fmt.name == "jsonld":
+        return json.dumps(jsonld_object(triples, context_url), ensure_ascii=False, indent=1).encode()
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.label} is not an RDF serialisation")
+    # grouped by subject (pyoxigraph abbreviates consecutive triples only), blank nodes last
+    ordered = sorted(triples, key=lambda t: (isinstance(t.subject, ox.BlankNode), t.subject.value))
+    prefixes = used_prefixes(ordered) if fmt.rdf is not ox.RdfFormat.N_TRIPLES else None
+    return ox.serialize(ordered, format=fmt.rdf, prefixes=prefixes)
+
+
+def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
+    """Only the prefixes the triples use: short documents stay short."""
+    seen: set[str] = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            iri = term.value if isinstance(term, ox.NamedNode) else (
+                term.datatype.value if isinstance(term, ox.Literal) else "")
+            if iri:
+                seen.add(compact(iri).split(":", 1)[0])
+    return {p: ns for p, ns in PREFIXES.items() if p in seen or p == "rdf"}
