@@ -136,9 +136,12 @@ def parse_csv(text: str, *, file: str) -> CsvResult:
 
 
 def _guess_key(header: list[str], cells: list[str]) -> str | None:
-    if "record_id" in header and header.index("record_id") < len(cells):
-        return cells[header.index("record_id")].strip() or None
-    return None
+    """Name a malformed row by its record ID, else by its URL's slug, if those cells survived."""
+    cell = dict(zip(header, cells, strict=False))
+    if cell.get("record_id", "").strip():
+        return cell["record_id"].strip()
+    url = cell.get("document_url", "").strip().rstrip("/")
+    return slugify(url.rsplit("/", 1)[-1]) if url else None
 
 
 def _row(row: dict[str, str], *, file: str, line: int) -> Imported:
