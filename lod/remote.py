@@ -10,7 +10,8 @@ Dataset semantics, made equal to the embedded store's:
 - default graph = union of the dataset's graphs. Virtuoso's default graph is the union of ALL graphs
   (checked: a fresh database answers 2499 triples from its own system graphs, virtrdf: and others), so on
   Virtuoso every query gets ``define input:default-graph-exclude`` / ``input:named-graph-exclude`` for the
-  graphs that are not the dataset's (system graphs and our catalog graph). Other stores: configure the
+  graphs that are not the dataset's (system graphs and our catalog graph) -- except a query that says
+  ``GRAPH <iri>``, which those pragmas would empty on Virtuoso 07.20. Other stores: configure the
   union default graph (Fuseki ``unionDefaultGraph``; GraphDB and QLever query all graphs by default) and
   keep the store for this dataset; the catalog graph is then visible to public queries (docs/deploy.md).
 - ``default_graph=``/``named_graphs=`` become the protocol's ``default-graph-uri``/``named-graph-uri``;
@@ -29,8 +30,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -134,6 +135,18 @@ _TOKEN = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!'')
                     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*|[{}]|\bWHERE\b""", re.I)
 
 
+_QUOTED = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'''
+                     r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*""")
+_CONSTANT_GRAPH = re.compile(r"\bGRAPH\s*(<|[A-Za-z][\w.-]*:|:)", re.I)
+
+
+def names_constant_graph(sparql: str) -> bool:
+    """Does the query say ``GRAPH <iri>`` / ``GRAPH prefix:name``? (strings and comments do not count)"""
+    def blank(m: re.Match[str]) -> str:
+        return m.group(0) if m.group(0).startswith("<") else " "
+    return bool(_CONSTANT_GRAPH.search(_QUOTED.sub(blank, sparql)))
+
+
 def query_form(sparql: str) -> tuple[str, int]:
     """(SELECT|ASK|CONSTRUCT|DESCRIBE, offset of that keyword). Raises SyntaxError as pyoxigraph would."""
     pos = 0
@@ -215,6 +228,33 @@ def _as_list(v: Any) -> list[Any]:
 
 
 # ----------------------------------------------------------------------------------- the store
+class RemoteQuads:
+    """What callers use of ``pyoxigraph.Store`` (``store.oxigraph``): pattern lookups and raw queries.
+
+    Semantics as in pyoxigraph: ``graph=None`` matches every graph, the store default graph is empty
+    here, and ``query`` has no implicit union. A blank node from an earlier answer cannot be looked up
+    again in a remote store (its label is the store's own), so such a pattern matches nothing.
+    """
+
+    def __init__(self, store: RemoteStore) -> None:
+        self.store = store
+
+    def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,  # noqa: A002
+                          graph_name: Any = None) -> Iterator[ox.Quad]:
+        terms = (subject, predicate, object, graph_name)
+        if any(isinstance(t, ox.BlankNode) for t in terms) or isinstance(graph_name, ox.DefaultGraph):
+            return iter(())
+        s, p, o, g = (str(t) if t is not None else f"?{v}" for t, v in zip(terms, "spog", strict=True))
+        rows = self.store.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}")
+        return (ox.Quad(subject or r["s"], predicate or r["p"], object or r["o"], graph_name or r["g"])
+                for r in rows)
+
+    def query(self, sparql: str, **kwargs: Any) -> Any:
+        if kwargs.get("default_graph") is None and not kwargs.get("use_default_graph_as_union"):
+            kwargs["use_default_graph_as_union"] = False
+        return self.store.query(sparql, **kwargs)
+
+
 class RemoteStore:
     """Read interface of :class:`lod.store.EmbeddedStore` over a SPARQL 1.1 endpoint; ``writer()`` loads it."""
 
@@ -238,7 +278,8 @@ class RemoteStore:
         self._dumps = Path(dumps)
         self.catalog = RemoteCatalog(self)
         self.excluded: list[str] = [self.catalog.graph]
-        self.build: str | None = None   # the published build's stamp (catalog meta built_at)
+        self.oxigraph = RemoteQuads(self)
+        self.build = PurePosixPath("unread")   # the published build's stamp (catalog meta built_at) as a name
         self._next_check = 0.0
         self._lock = threading.Lock()
         try:
@@ -269,7 +310,7 @@ class RemoteStore:
             return False
         with self._lock:
             self._next_check = now + self.check_every   # also after a failure: no retry storm
-            stamp = self.catalog.load_meta()
+            stamp = PurePosixPath(self.catalog.load_meta() or "unpublished")
             if stamp == self.build and not force:
                 return False
             self.excluded = self._foreign_graphs() if self.virtuoso else [self.catalog.graph]
@@ -308,7 +349,9 @@ class RemoteStore:
         if named_graphs is not None:
             params += [("named-graph-uri", _graph_param(g)) for g in _as_list(named_graphs)]
         defines: list[str] = []
-        if self.virtuoso:
+        # Virtuoso's exclusion pragmas make ``GRAPH <iri>`` match nothing (07.20.3229), so a query that
+        # names a graph gets none: its default-graph part then also sees Virtuoso's own graphs.
+        if self.virtuoso and not names_constant_graph(sparql):
             if default_graph is None:
                 defines += [f"define input:default-graph-exclude <{g}>" for g in self.excluded]
             if named_graphs is None:
@@ -357,7 +400,7 @@ class RemoteStore:
 
     def __repr__(self) -> str:
         host = urlsplit(self.url).netloc
-        return f"<RemoteStore {host} build={self.build}>"
+        return f"<RemoteStore {host} build={self.build.name}>"
 
 
 def _message(r: requests.Response) -> str:
