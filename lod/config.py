@@ -91,6 +91,9 @@ SETTINGS: list[Setting] = [
     Setting("reconcile_service", "", "W3C Reconciliation Service API endpoint (alternative back end)."),
     Setting("cache_dir", "var/cache", "On-disk cache of Wikidata answers."),
     Setting("offline", False, "Use the cache only; never call Wikidata.", _bool),
+    Setting("wikidata_timeout", 30.0, "Read timeout, in seconds, of one Wikidata request (connect: 5 s).", float),
+    Setting("wikidata_retries", 4, "Retries of a Wikidata request after 429/503/5xx/maxlag/timeout.", int),
+    Setting("wikidata_backoff", 1.0, "First backoff sleep in seconds, doubled per retry (capped at 60 s).", float),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
