@@ -53,7 +53,7 @@ def test_reimport_reports_unchanged_and_keeps_curator_edits(data):
     res = run(*dirs, "--data", str(data))
     assert res.exit_code == 0 and "unchanged 13" in res.output
     target = data / "records" / "300638.yaml"
-    target.write_text(target.read_text(encoding="utf-8").replace("date: '1967-11'", "date: '1967-11-20'"),
+    target.write_text(target.read_text(encoding="utf-8").replace("\ndate: 1967-11\n", "\ndate: 1967-11-20\n"),
                       encoding="utf-8")
     res = run(str(SAMPLE), "--data", str(data))
     assert res.exit_code == 0 and "kept curator edits 1" in res.output
