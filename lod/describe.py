@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -63,6 +64,14 @@ class Description:
     @property
     def prev_page(self) -> int | None:
         return self.page - 1 if self.page > 1 else None
+
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode the non-ASCII characters only (RFC 3987 §3.1): for Location, Link, sitemaps."""
+    return quote(iri, safe=_ASCII_VISIBLE)
+
+
+_ASCII_VISIBLE = "".join(chr(c) for c in range(33, 127))
 
 
 def page_url(doc_url: str, page: int) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, g, request
 
-from lod.describe import Describer, Description
+from lod.describe import Describer, Description, iri_to_uri
 from lod.render import BY_EXT, BY_MEDIA_TYPE, FORMATS, Format, serialize
 from lod.web import cache
 from lod.web.negotiation import negotiate
@@ -51,11 +51,6 @@ def state() -> State:
 
 
 # ------------------------------------------------------------------------------------ IRIs and URLs
-def iri_to_uri(iri: str) -> str:
-    """Percent-encode the non-ASCII characters only (RFC 3987 §3.1): what goes in Location and Link."""
-    return quote(iri, safe="".join(chr(c) for c in range(33, 127)))
-
-
 def _decode(raw: str, keep_ascii: bool) -> str:
     """Decode %XX runs: non-ASCII UTF-8 always; unreserved/sub-delim ASCII too unless keep_ascii."""
     def fix(m: re.Match[str]) -> str:
@@ -230,6 +225,12 @@ def _see_other(prefix: str) -> Response:
         return page
     st = state()
     rel = raw_path().lstrip("/")
+    if st.describer.minter.base + rel == st.describer.minter.dataset:
+        resp = Response(status=303)
+        resp.headers["Location"] = iri_to_uri(_settings().base_uri + ".well-known/void")
+        resp.headers["Vary"] = "Accept"
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
     iri = find_thing(st.describer, [rel])
     if iri is None or not rel.startswith(prefix):
         return _text(404, "Not found: no resource has this IRI in the published dataset.\n")

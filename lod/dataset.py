@@ -1,0 +1,307 @@
+"""The dataset as a whole, without Flask: VoID + DCAT description, statistics, sitemap, robots.txt,
+and the browse/search listings of the HTML home.
+
+Statistics need whole-store counts, so they are computed once per build and cached by build id.
+Every value put into a SPARQL query here is a term printed by pyoxigraph (escaped), never raw text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+
+from lod.describe import iri_to_uri
+from lod.mapping.namespaces import CRM, DCT, OWL, RDF, RDFS, XSD
+from lod.render import DCAT, FOAF, VOID
+
+WIKIDATA = "http://www.wikidata.org/entity/"
+VOCABULARIES = (CRM, DCT, RDFS, OWL, "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/prov#",
+                FOAF, VOID, DCAT)
+SITEMAP_MAX = 50000
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+ENTITY_KINDS = ("person", "place", "organization", "group")
+
+
+@dataclass
+class Stats:
+    triples: int
+    documents: int
+    entities: int
+    classes: dict[str, int]
+    linksets: dict[str, int]          # entity kind -> owl:sameAs links to Wikidata
+    people: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+_stats_cache: dict[tuple[int, str], Stats] = {}
+_lock = threading.Lock()
+
+
+def _n(value: Any) -> int:
+    return int(value.value) if value is not None else 0
+
+
+def statistics(store: Any, base: str) -> Stats:
+    """Counts over the published build (cached per build)."""
+    build = getattr(getattr(store, "build", None), "name", "remote")
+    key = (id(store), f"{build}\0{base}")
+    with _lock:
+        if key in _stats_cache:
+            return _stats_cache[key]
+    meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
+    if meta.get("triples", "").isdigit():
+        triples = int(meta["triples"])
+    else:
+        triples = _n(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))["n"])
+    classes = {row["c"].value: _n(row["n"]) for row in store.query(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)")}
+    ids = str(ox.Literal(base + "id/"))
+    entities = _n(next(iter(store.query(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), {ids})) }}")))["n"])
+    kinds: dict[str, int] = {}
+    linksets: dict[str, int] = {}
+    for kind in ("document", *ENTITY_KINDS):
+        prefix = str(ox.Literal(f"{base}id/{kind}/"))
+        kinds[kind] = _n(next(iter(store.query(
+            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?c FILTER(STRSTARTS(STR(?s), {prefix})) }}")))["n"])
+        if kind != "document":
+            linksets[kind] = _n(next(iter(store.query(
+                f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{OWL}sameAs> ?o "
+                f"FILTER(STRSTARTS(STR(?s), {prefix}) && STRSTARTS(STR(?o), \"{WIKIDATA}\")) }}")))["n"])
+    stats = Stats(triples=triples, documents=kinds["document"], entities=entities, classes=classes,
+                  linksets={k: v for k, v in linksets.items() if v}, people=kinds["person"], kinds=kinds)
+    with _lock:
+        if len(_stats_cache) > 16:
+            _stats_cache.clear()
+        _stats_cache[key] = stats
+    return stats
+
+
+def void_iri(base: str) -> str:
+    return base + ".well-known/void"
+
+
+def description(store: Any, settings: Any, minter: Any) -> list[ox.Triple]:
+    """VoID and DCAT(-AP) description of the dataset, its dumps, SPARQL and OAI-PMH services."""
+    base = settings.base_uri
+    stats = statistics(store, base)
+    meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
+    N, L = ox.NamedNode, ox.Literal
+    ds = N(minter.dataset)
+    doc = N(void_iri(base))
+    catalog = N(base + "catalog")
+    out: list[ox.Triple] = []
+
+    def add(s: Any, p: str, o: Any) -> None:
+        out.append(ox.Triple(s, N(p), o))
+
+    def integer(n: int) -> ox.Literal:
+        return L(str(n), datatype=N(XSD + "integer"))
+
+    add(doc, RDF + "type", N(VOID + "DatasetDescription"))
+    add(doc, FOAF + "primaryTopic", ds)
+    add(doc, DCT + "title", L(f"VoID description of {settings.dataset_title}", language="en"))
+    for t in (VOID + "Dataset", DCAT + "Dataset"):
+        add(ds, RDF + "type", N(t))
+    add(ds, DCT + "title", L(settings.dataset_title, language="en"))
+    add(ds, RDFS + "label", L(settings.dataset_title, language="en"))
+    add(ds, DCT + "description", L("Cold War diplomatic documents described with CIDOC-CRM 7.1.3 and Dublin "
+                                   "Core, linked to Wikidata.", language="en"))
+    publisher = N(base + "id/dataset#publisher")
+    add(ds, DCT + "publisher", publisher)
+    add(publisher, RDF + "type", N(FOAF + "Organization"))
+    add(publisher, FOAF + "name", L(settings.publisher))
+    add(ds, DCT + "license", N(settings.licence))
+    if meta.get("built_at"):
+        add(ds, DCT + "modified", L(meta["built_at"], datatype=N(XSD + "dateTime")))
+    add(ds, FOAF + "homepage", N(base))
+    add(ds, VOID + "uriSpace", L(base + "id/"))
+    add(ds, VOID + "triples", integer(stats.triples))
+    add(ds, VOID + "entities", integer(stats.entities))
+    add(ds, VOID + "classes", integer(len(stats.classes)))
+    add(ds, VOID + "documents", integer(stats.documents))
+    for v in VOCABULARIES:
+        add(ds, VOID + "vocabulary", N(v))
+    add(ds, VOID + "sparqlEndpoint", N(base + "sparql"))
+    for ext, media in (("nt", "application/n-triples"), ("ttl", "text/turtle")):
+        dump = N(f"{base}dumps/dataset.{ext}.gz")
+        add(ds, VOID + "dataDump", dump)
+        add(ds, DCAT + "distribution", dump)
+        add(dump, RDF + "type", N(DCAT + "Distribution"))
+        add(dump, DCAT + "downloadURL", dump)
+        add(dump, DCAT + "mediaType", N(f"https://www.iana.org/assignments/media-types/{media}"))
+        add(dump, DCAT + "compressFormat", N("https://www.iana.org/assignments/media-types/application/gzip"))
+        add(dump, DCT + "license", N(settings.licence))
+    first = _first_document(store, base)
+    if first:
+        add(ds, VOID + "exampleResource", N(first))
+    for i, (cls, n) in enumerate(sorted(stats.classes.items())):
+        part = N(f"{void_iri(base)}#class-{i}")
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", N(cls))
+        add(part, VOID + "entities", integer(n))
+    wikidata = N("http://www.wikidata.org/")
+    add(wikidata, RDF + "type", N(VOID + "Dataset"))
+    add(wikidata, FOAF + "homepage", N("https://www.wikidata.org/"))
+    for kind, n in sorted(stats.linksets.items()):
+        ls = N(f"{void_iri(base)}#wikidata-{kind}")
+        add(ds, VOID + "subset", ls)
+        add(ls, RDF + "type", N(VOID + "Linkset"))
+        add(ls, DCT + "title", L(f"{kind.capitalize()} linked to Wikidata", language="en"))
+        add(ls, VOID + "linkPredicate", N(OWL + "sameAs"))
+        add(ls, VOID + "subjectsTarget", ds)
+        add(ls, VOID + "objectsTarget", wikidata)
+        add(ls, VOID + "triples", integer(n))
+    # DCAT catalog with the data services
+    add(catalog, RDF + "type", N(DCAT + "Catalog"))
+    add(catalog, DCT + "title", L(f"Catalog of {settings.dataset_title}", language="en"))
+    add(catalog, DCT + "publisher", publisher)
+    add(catalog, DCT + "license", N(settings.licence))
+    add(catalog, DCAT + "dataset", ds)
+    for path, title, conforms in (("sparql", "SPARQL 1.1 endpoint", "https://www.w3.org/TR/sparql11-protocol/"),
+                                  ("oai", "OAI-PMH 2.0 repository",
+                                   "http://www.openarchives.org/OAI/2.0/openarchivesprotocol.htm")):
+        svc = N(base + path)
+        add(catalog, DCAT + "service", svc)
+        add(svc, RDF + "type", N(DCAT + "DataService"))
+        add(svc, DCT + "title", L(title, language="en"))
+        add(svc, DCAT + "endpointURL", svc)
+        add(svc, DCT + "conformsTo", N(conforms))
+        add(svc, DCAT + "servesDataset", ds)
+    return out
+
+
+def _first_document(store: Any, base: str) -> str | None:
+    cat = getattr(store, "catalog", None)
+    if cat is None:
+        return None
+    for e in cat.all():
+        if not e.deleted:
+            return f"{base}id/document/{e.key}"
+    return None
+
+
+# ----------------------------------------------------------------------------------- sitemap, robots
+def sitemap_urls(store: Any, base: str, describer: Any) -> list[tuple[str, str]]:
+    """(HTML page URL, lastmod) of every published document and every person/place/organisation."""
+    urls: list[tuple[str, str]] = []
+    cat = getattr(store, "catalog", None)
+    if cat is not None:
+        for e in cat.all():
+            if not e.deleted:
+                iri = f"{base}id/document/{e.key}"
+                urls.append((iri_to_uri(describer.doc_url(iri) + ".html"), e.datestamp[:10]))
+    prefix = str(ox.Literal(base + "id/"))
+    kinds = "|".join(ENTITY_KINDS)
+    for row in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH <{base}graph/authority> {{ ?s a ?c }} "
+            f"FILTER(STRSTARTS(STR(?s), {prefix}) && REGEX(STR(?s), \"/id/({kinds})/\")) }} ORDER BY ?s"):
+        urls.append((iri_to_uri(describer.doc_url(row["s"].value) + ".html"), ""))
+    return urls
+
+
+_ENTITIES = {"'": "&apos;", '"': "&quot;"}
+
+
+def sitemap_xml(urls: list[tuple[str, str]]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for loc, lastmod in urls:
+        lm = f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{escape(loc, _ENTITIES)}</loc>{lm}</url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def sitemap_index(base: str, parts: int) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"<sitemap><loc>{escape(base)}sitemap-{i + 1}.xml</loc></sitemap>" for i in range(parts)]
+    lines.append("</sitemapindex>")
+    return "\n".join(lines) + "\n"
+
+
+def robots_txt(base: str) -> str:
+    return ("User-agent: *\nAllow: /\n"
+            "# query services are for programs, not crawlers\nDisallow: /sparql\nDisallow: /oai\n"
+            f"Sitemap: {base}sitemap.xml\n")
+
+
+# ----------------------------------------------------------------------------------- browse / search
+@dataclass
+class Hit:
+    iri: str
+    title: str
+    date: str
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+
+
+class SearchError(ValueError):
+    """A bad search parameter; ``param`` names it."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(f"parameter {param}: {message}")
+
+
+def search(store: Any, base: str, *, title: str = "", person: str = "", date_from: str = "",
+           date_to: str = "", page: int = 1, page_size: int = 50) -> SearchResult:
+    """Documents by title words, person (name or IRI) and date range, ordered by date."""
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value and not DATE_RE.match(value):
+            raise SearchError(name, "a date YYYY, YYYY-MM or YYYY-MM-DD is expected")
+    for name, value in (("title", title), ("person", person)):
+        if len(value) > 200:
+            raise SearchError(name, "at most 200 characters")
+    if page < 1:
+        raise SearchError("page", "a positive integer is expected")
+    where = [f"?doc a <{CRM}E31_Document> ; <{DCT}title> ?title .",
+             f"OPTIONAL {{ ?doc <{DCT}date> ?date }}"]
+    if title.strip():
+        where.append(f"FILTER(CONTAINS(LCASE(STR(?title)), LCASE({ox.Literal(title.strip())})))")
+    if person.strip():
+        p = person.strip()
+        if p.startswith(base + "id/"):
+            match = f"FILTER(?who = {ox.NamedNode(p)})"
+        else:
+            match = (f"?who <{RDFS}label>|<http://www.w3.org/2004/02/skos/core#altLabel> ?name "
+                     f"FILTER(CONTAINS(LCASE(STR(?name)), LCASE({ox.Literal(p)})))")
+        where.append("{ SELECT DISTINCT ?doc WHERE { "
+                     f"{{ ?doc <{CRM}P67_refers_to>|<{DCT}creator>|<{DCT}contributor> ?who }} UNION "
+                     f"{{ ?doc <{CRM}P70_documents>/<{CRM}P11_had_participant> ?who }} "
+                     f"?who a ?kind . {match} }} }}")
+    if date_from:
+        where.append(f"FILTER(BOUND(?date) && STR(?date) >= {ox.Literal(date_from)})")
+    if date_to:
+        where.append(f"FILTER(BOUND(?date) && SUBSTR(STR(?date), 1, {len(date_to)}) <= {ox.Literal(date_to)})")
+    body = " ".join(where)
+    total = _n(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ {body} }}")))["n"])
+    rows = store.query(
+        f"SELECT ?doc (SAMPLE(?title) AS ?t) (MIN(STR(?date)) AS ?d) WHERE {{ {body} }} GROUP BY ?doc "
+        f"ORDER BY ?d ?doc LIMIT {page_size} OFFSET {(page - 1) * page_size}")
+    hits = [Hit(r["doc"].value, r["t"].value if r["t"] else "", r["d"].value if r["d"] else "") for r in rows]
+    return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
+
+
+def people(store: Any, base: str) -> list[tuple[str, str, int]]:
+    """(IRI, label, number of documents) of every person, organisation and place, by label."""
+    prefix = str(ox.Literal(base + "id/"))
+    rows = store.query(
+        f"SELECT ?who (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ "
+        f"GRAPH <{base}graph/authority> {{ ?who <{RDFS}label> ?l }} "
+        f"FILTER(STRSTARTS(STR(?who), {prefix})) "
+        f"OPTIONAL {{ {{ ?doc <{CRM}P67_refers_to> ?who }} UNION "
+        f"{{ ?doc <{CRM}P70_documents>/<{CRM}P11_had_participant> ?who }} }} }} GROUP BY ?who ORDER BY ?label")
+    return [(r["who"].value, r["label"].value, _n(r["n"])) for r in rows]
