@@ -1,0 +1,159 @@
+"""The SPARQL endpoint without HTTP: checks, federation, evaluation in a worker, answer, log line.
+
+``Endpoint.answer`` takes a parsed :class:`~lod.sparql.protocol.QueryRequest` and returns an
+:class:`Answer` (status, body, headers); lod.web.sparql only translates HTTP to and from these.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lod.config import Settings
+from lod.sparql.executor import Executor, Job, Overloaded, QueryTimeout, WorkerCrashed
+from lod.sparql.federation import Federator, ServiceError, user_agent
+from lod.sparql.protocol import QueryRequest
+from lod.sparql.querylog import QueryLog
+from lod.sparql.results import BY_KEY, FormatError, by_param
+from lod.sparql.safety import Rejected, analyse, check
+
+PREFIXES = {
+    "crm": "http://www.cidoc-crm.org/cidoc-crm/", "dcterms": "http://purl.org/dc/terms/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#", "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def allowlist(settings: Settings) -> list[str]:
+    """The SERVICE allow-list as a list (a default that was never parsed may still be a comma string)."""
+    value = settings.service_allowlist
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value)
+
+
+def _error(status: int, message: str, **headers: str) -> Answer:
+    return Answer(status, (message.rstrip() + "\n").encode("utf-8"), headers=dict(headers))
+
+
+class Endpoint:
+    """One per server process (it owns the worker pool)."""
+
+    def __init__(self, settings: Settings, *, executor: Executor | None = None, log: QueryLog | None = None,
+                 federator: Federator | None = None) -> None:
+        self.settings = settings
+        self.timeout = float(settings.sparql_timeout)
+        self.max_rows = int(settings.sparql_max_rows)
+        self.executor = executor or Executor(workers=settings.sparql_workers, queue=settings.sparql_queue)
+        self.log = log or QueryLog(settings.query_log)
+        self.federator = federator or Federator(
+            timeout=float(settings.service_timeout), max_rows=self.max_rows,
+            user_agent=user_agent(settings.base_uri, getattr(settings, "contact", "")))
+        self.prefixes = dict(PREFIXES, id=settings.base_uri + "id/")
+        self.note = settings.base_uri + "sparql"
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(min(self.timeout, 60.0)))
+
+    def answer(self, req: QueryRequest, *, store_dir: str, has_graph: Callable[[str], bool],
+               choose: Callable[[str], str | None]) -> Answer:
+        """Evaluate ``req``; ``choose(form)`` picks a format key from the Accept header (None: 406)."""
+        t0 = time.monotonic()
+        deadline = t0 + self.timeout
+        info: dict[str, object] = {"form": "", "format": "", "rows": 0, "truncated": False, "services": 0}
+        ans = self._answer(req, store_dir, has_graph, choose, deadline, info)
+        info.setdefault("outcome", "ok" if ans.status == 200 else "error")
+        self.log.write(ms=round((time.monotonic() - t0) * 1000, 1), status=ans.status, bytes=len(ans.body), **info)
+        return ans
+
+    def _answer(self, req: QueryRequest, store_dir: str, has_graph: Callable[[str], bool],
+                choose: Callable[[str], str | None], deadline: float, info: dict[str, object]) -> Answer:
+        try:
+            a = analyse(req.query)
+            info["form"] = a.form
+            check(a, allowlist=allowlist(self.settings), has_graph=has_graph,
+                  protocol_graphs=req.default_graphs + req.named_graphs)
+            fmt = by_param(req.format, a.form) if req.format else choose(a.form)
+        except Rejected as exc:
+            info["outcome"] = exc.kind
+            return _error(exc.status, exc.message)
+        except FormatError as exc:
+            info["outcome"] = "format"
+            return _error(400, str(exc))
+        if fmt is None:
+            info["outcome"] = "not-acceptable"
+            offered = ", ".join(f.media_type for f in BY_KEY.values() if f.graph == (a.form in ("CONSTRUCT", "DESCRIBE")))
+            return _error(406, f"none of the media types in Accept can carry a {a.form or 'query'} result; "
+                               f"offered: {offered} (or use the format parameter)")
+        info["format"] = fmt
+        job = Job(store=store_dir, query=req.query, fmt=fmt, max_rows=self.max_rows, prefixes=self.prefixes,
+                  note=self.note)
+        if req.has_dataset:
+            job.default_graph, job.named_graphs = req.default_graphs, req.named_graphs
+        elif a.has_dataset_clause:
+            job.union = False
+        truncated = False
+        try:
+            if a.services:
+                calls_before = self.federator.calls
+
+                def local(q: str, dl: float) -> bytes:
+                    pre = Job(store=store_dir, query=q, fmt="tsv", max_rows=self.max_rows, union=job.union,
+                              default_graph=job.default_graph, named_graphs=job.named_graphs)
+                    out = self.executor.run(pre, dl, retry_after=self.retry_after)
+                    if out.kind != "ok":
+                        raise Rejected(400 if out.kind == "syntax" else 500,
+                                       f"SPARQL syntax error: {out.message}" if out.kind == "syntax" else out.message,
+                                       out.kind)
+                    return out.body
+
+                job.query, truncated = self.federator.resolve(a, local, deadline)
+                info["services"] = self.federator.calls - calls_before
+            out = self.executor.run(job, deadline, retry_after=self.retry_after)
+        except Rejected as exc:
+            info["outcome"] = exc.kind
+            return _error(exc.status, exc.message)
+        except Overloaded as exc:
+            info["outcome"] = "overloaded"
+            return _error(503, "The SPARQL endpoint is busy: every query worker is in use and the queue is full. "
+                               f"Retry in {exc.retry_after} s.", **{"Retry-After": str(exc.retry_after)})
+        except QueryTimeout:
+            info["outcome"] = "timeout"
+            return _error(503, f"Query timeout: the query ran longer than this endpoint's limit of "
+                               f"{self.timeout:g} s and was stopped. Narrow it down (LIMIT, more specific "
+                               "patterns) and try again.", **{"X-SPARQL-Timeout": f"{self.timeout:g}"})
+        except ServiceError as exc:
+            info["outcome"] = "service"
+            return _error(502, str(exc))
+        except WorkerCrashed as exc:
+            info["outcome"] = "crash"
+            return _error(500, f"the query worker ended unexpectedly ({exc}); the query may need too much memory")
+        if out.kind == "syntax":
+            info["outcome"] = "syntax"
+            return _error(400, f"SPARQL syntax error: {out.message}")
+        if out.kind == "format":
+            info["outcome"] = "format"
+            return _error(400, out.message)
+        if out.kind != "ok":
+            info["outcome"] = "error"
+            return _error(500, f"query evaluation failed: {out.message}")
+        truncated = truncated or out.truncated
+        info.update(rows=out.rows, truncated=truncated)
+        headers = {"X-SPARQL-Rows": str(out.rows)}
+        if truncated:
+            headers["X-SPARQL-Truncated"] = "true"
+            headers["X-SPARQL-Max-Rows"] = str(self.max_rows)
+        return Answer(200, out.body, BY_KEY[fmt].content_type, headers)

@@ -1,0 +1,231 @@
+"""A pool of query worker processes: hard time limits, bounded concurrency, bounded queue.
+
+Why processes: pyoxigraph cannot cancel a running query, and a thread cannot be killed. A worker
+process can: when a query passes its deadline the server SIGKILLs the worker, answers at once, and a
+fresh worker is started in the background. Each worker opens the published build read-only, denies
+itself Internet sockets (lod.sparql.sandbox), evaluates, and sends back finished bytes (serialised
+by Oxigraph in the worker, so the server process does no per-row work).
+
+Admission: at most ``workers`` queries run; at most ``queue`` more wait; anything beyond is refused
+at once with :class:`Overloaded` (HTTP 503 + Retry-After). A queued query's wait counts against its
+time limit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Overloaded(Exception):
+    """Every worker busy and the queue full (or the wait outlasted the time limit)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("all query workers are busy and the queue is full")
+        self.retry_after = retry_after
+
+
+class QueryTimeout(Exception):
+    """The query ran past its limit and its worker was killed."""
+
+
+class WorkerCrashed(Exception):
+    """The worker died while evaluating (out of memory, a crash in native code)."""
+
+
+@dataclass
+class Job:
+    store: str                              # the build's oxigraph directory
+    query: str
+    fmt: str                                # a lod.sparql.results format key
+    max_rows: int
+    union: bool = True                      # default graph = union of all graphs
+    default_graph: list[str] | None = None  # protocol dataset (overrides FROM and union)
+    named_graphs: list[str] | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    note: str = ""                          # link written into truncated bodies
+
+    def message(self) -> tuple[object, ...]:
+        """The job as lod.sparql.worker expects it (a plain tuple)."""
+        return (self.store, self.query, self.fmt, self.max_rows, self.union, self.default_graph,
+                self.named_graphs, self.prefixes, self.note)
+
+
+@dataclass
+class Outcome:
+    kind: str            # "ok" | "syntax" | "format" | "error"
+    body: bytes = b""
+    rows: int = 0
+    truncated: bool = False
+    message: str = ""
+
+
+# ----------------------------------------------------------------------------------- server side
+class _Slot:
+    """One worker: a ``python -m lod.sparql.worker`` child and our end of its socket pair.
+
+    A plain subprocess rather than multiprocessing: nothing re-imports the server's main module
+    (gunicorn, pytest, a script), and the child starts from a clean interpreter.
+    """
+
+    def __init__(self, sandbox: bool) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0"],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.sandboxed = False
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        if not self.conn.poll(timeout):
+            return False
+        try:
+            tag, sandboxed = self.conn.recv()
+        except (EOFError, OSError):
+            return False
+        self.sandboxed = bool(sandboxed)
+        return tag == "ready"
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            self.conn.close()
+
+
+class Executor:
+    """Thread-safe; one per server process. Workers start on first use."""
+
+    def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True) -> None:
+        self.size = max(1, workers)
+        self.queue = max(0, queue)
+        self.sandbox = sandbox
+        self._cond = threading.Condition()
+        self._free: list[_Slot] = []
+        self._all: set[_Slot] = set()
+        self._waiting = 0
+        self._started = False
+        self._closed = False
+        self.kills = 0            # how many workers were killed for a time limit (for tests and the log)
+        atexit.register(_close_ref, weakref.ref(self))
+
+    # -- lifecycle
+    def start(self) -> None:
+        with self._cond:
+            if self._started:
+                return
+            self._started = True
+        for _ in range(self.size):
+            self._spawn_async()
+
+    def _spawn_async(self) -> None:
+        threading.Thread(target=self._spawn, daemon=True, name="lod-sparql-spawn").start()
+
+    def _spawn(self) -> None:
+        for attempt in range(3):
+            slot = _Slot(self.sandbox)
+            if slot.wait_ready():
+                if self.sandbox and not slot.sandboxed:
+                    log.warning("SPARQL worker could not install its network sandbox (seccomp); "
+                                "static checks still refuse SERVICE/FROM to foreign IRIs")
+                with self._cond:
+                    if self._closed:
+                        slot.kill()
+                        return
+                    self._all.add(slot)
+                    self._free.append(slot)
+                    self._cond.notify()
+                return
+            slot.kill()
+            log.error("SPARQL worker failed to start (attempt %d)", attempt + 1)
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            slots = list(self._all)
+            self._all.clear()
+            self._free.clear()
+            self._cond.notify_all()
+        for s in slots:
+            s.kill()
+
+    @property
+    def alive(self) -> int:
+        with self._cond:
+            return len(self._all)
+
+    # -- running
+    def _acquire(self, deadline: float, retry_after: int) -> _Slot:
+        with self._cond:
+            if self._free:
+                return self._free.pop()
+            if self._waiting >= self.queue:
+                raise Overloaded(retry_after)
+            self._waiting += 1
+            try:
+                while not self._free:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        raise Overloaded(retry_after)
+                    self._cond.wait(remaining)
+                return self._free.pop()
+            finally:
+                self._waiting -= 1
+
+    def _release(self, slot: _Slot) -> None:
+        with self._cond:
+            if slot in self._all:
+                self._free.append(slot)
+                self._cond.notify()
+
+    def _discard(self, slot: _Slot) -> None:
+        with self._cond:
+            self._all.discard(slot)
+            closed = self._closed
+        slot.kill()
+        if not closed:
+            self._spawn_async()
+
+    def run(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
+        """Evaluate ``job`` before ``deadline`` (time.monotonic()); raises Overloaded/QueryTimeout/WorkerCrashed."""
+        self.start()
+        slot = self._acquire(deadline, retry_after)
+        try:
+            slot.conn.send(job.message())
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not slot.conn.poll(remaining):
+                self.kills += 1
+                self._discard(slot)
+                raise QueryTimeout()
+            reply = Outcome(*slot.conn.recv())
+        except (EOFError, OSError) as exc:
+            self._discard(slot)
+            raise WorkerCrashed(str(exc) or "worker process ended") from None
+        except BaseException:
+            self._discard(slot)   # never hand a worker in an unknown state to the next query
+            raise
+        self._release(slot)
+        return reply
+
+
+def _close_ref(ref: weakref.ReferenceType[Executor]) -> None:
+    ex = ref()
+    if ex is not None:
+        ex.close()
