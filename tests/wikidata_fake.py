@@ -9,7 +9,7 @@ Serves, from tests/fixtures/reconcile/ (TEST FIXTURES, see entities.json "_fixtu
 - ``/reconcile``: a W3C Reconciliation Service (manifest on GET, ``queries`` on POST);
   ``/reconcile-elsewhere`` declares a non-Wikidata identifier space.
 Faults are planned per test: ``fake.plan("maxlag" | "429" | "503" | "500" | "hang" | "malformed" |
-"error", times=N, match="substring of the query")``. Every request is recorded (``fake.requests``,
+"error" | "slow", times=N, match="substring of the query")``. Every request is recorded (``fake.requests``,
 ``fake.count``, ``fake.max_active`` for concurrency, ``fake.gzipped``).
 """
 
@@ -53,7 +53,7 @@ class Seen:
 class FakeWikidata:
     entities: dict[str, Any] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
-    retry_after: str = "1"
+    retry_after: str = "1"          # "" sends no Retry-After header
     hang_seconds: float = 3.0
     requests: list[Seen] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -241,12 +241,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, path: str, params: dict[str, str], raw: str) -> None:
         fake = self.fake
         fault = fake._take_fault(path + "?" + raw)
+        if fault == "slow":                      # answers normally, late: shows requests never overlap
+            fake._stop.wait(0.2)
+            fault = None
         if fault == "hang":
             fake._stop.wait(fake.hang_seconds)
             return self._send(200, b'{"too": "late"}')
         if fault in ("429", "503"):
             return self._send(int(fault), b"Too many requests", "text/plain",
-                              {"Retry-After": fake.retry_after})
+                              {"Retry-After": fake.retry_after} if fake.retry_after else {})
         if fault == "500":
             return self._send(500, b"<html>Internal error</html>", "text/html")
         if fault == "malformed":
@@ -256,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
                              "host": "10.64.48.35", "lag": 6.3, "type": "db",
                              "*": "See https://www.wikidata.org/w/api.php for API usage."}, "servedby": "mw-fake"}
             return self._send(200, json.dumps(err).encode(), headers={
-                "Retry-After": fake.retry_after, "X-Database-Lag": "6.3"})
+                "X-Database-Lag": "6.3", **({"Retry-After": fake.retry_after} if fake.retry_after else {})})
         if fault == "error":
             err = {"error": {"code": "internal_api_error_DBQueryError", "info": "[fake] Database query error."}}
             return self._send(200, json.dumps(err).encode())
@@ -310,7 +313,8 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.fake.url = f"http://127.0.0.1:{self.httpd.server_port}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
         self.thread.start()
 
     def close(self) -> None:
