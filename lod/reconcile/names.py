@@ -152,6 +152,9 @@ def search_forms(names: list[str], kind: str = "person") -> tuple[list[tuple[str
                 notes.append(f"name {form!r}: too short to search")
                 continue
             toks = tokens(form)
+            if sc != HAN and all(len(t) == 1 for t in toks):
+                notes.append(f"name {form!r}: only initials, nothing to search")
+                continue
             if sc == HAN or kind != "person":
                 full.append((form, sc))
             elif len(toks) > 1 and len(toks[-1]) == 1:
