@@ -138,13 +138,24 @@ _TOKEN = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!'')
 _QUOTED = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'''
                      r"""|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|\#[^\n]*""")
 _CONSTANT_GRAPH = re.compile(r"\bGRAPH\s*(<|[A-Za-z][\w.-]*:|:)", re.I)
+_DATASET_CLAUSE = re.compile(r"\bFROM\s+(NAMED\s+)?(<|[A-Za-z][\w.-]*:|:)", re.I)
+
+
+def _code(sparql: str) -> str:
+    """The query with strings and comments blanked (IRIs kept), for keyword tests."""
+    def blank(m: re.Match[str]) -> str:
+        return m.group(0) if m.group(0).startswith("<") else " "
+    return _QUOTED.sub(blank, sparql)
 
 
 def names_constant_graph(sparql: str) -> bool:
     """Does the query say ``GRAPH <iri>`` / ``GRAPH prefix:name``? (strings and comments do not count)"""
-    def blank(m: re.Match[str]) -> str:
-        return m.group(0) if m.group(0).startswith("<") else " "
-    return bool(_CONSTANT_GRAPH.search(_QUOTED.sub(blank, sparql)))
+    return bool(_CONSTANT_GRAPH.search(_code(sparql)))
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Does the query bring its own dataset (``FROM`` / ``FROM NAMED``)?"""
+    return bool(_DATASET_CLAUSE.search(_code(sparql)))
 
 
 def query_form(sparql: str) -> tuple[str, int]:
@@ -254,6 +265,10 @@ class RemoteQuads:
             kwargs["use_default_graph_as_union"] = False
         return self.store.query(sparql, **kwargs)
 
+    def contains_named_graph(self, graph: Any) -> bool:
+        iri = graph.value if isinstance(graph, ox.NamedNode) else str(graph)
+        return bool(self.store.query(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"))
+
 
 class RemoteStore:
     """Read interface of :class:`lod.store.EmbeddedStore` over a SPARQL 1.1 endpoint; ``writer()`` loads it."""
@@ -326,7 +341,10 @@ class RemoteStore:
         return sorted(set(graphs) | {self.catalog.graph, "http://www.openlinksw.com/schemas/virtrdf#"})
 
     def query(self, sparql: str, **kwargs: Any) -> ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean:
-        """SPARQL over the published dataset; the default graph is the union of its graphs unless given."""
+        """SPARQL over the published dataset; the default graph is the union of its graphs unless given.
+
+        Takes pyoxigraph's keyword arguments, plus ``timeout`` (seconds) for this one query.
+        """
         for unsupported in ("custom_functions", "custom_aggregate_functions"):
             if kwargs.get(unsupported):
                 raise TypeError(f"{unsupported}= cannot run in a remote store")
@@ -342,31 +360,36 @@ class RemoteStore:
         params: list[tuple[str, str]] = []
         default_graph = kwargs.get("default_graph")
         named_graphs = kwargs.get("named_graphs")
+        own_dataset = has_dataset_clause(sparql)   # FROM in the query: it decides, as in pyoxigraph
         if default_graph is not None:
             params += [("default-graph-uri", _graph_param(g)) for g in _as_list(default_graph)]
-        elif kwargs.get("use_default_graph_as_union") is False:
+        elif kwargs.get("use_default_graph_as_union") is False and not own_dataset:
             params.append(("default-graph-uri", EMPTY_GRAPH))
         if named_graphs is not None:
             params += [("named-graph-uri", _graph_param(g)) for g in _as_list(named_graphs)]
         defines: list[str] = []
         # Virtuoso's exclusion pragmas make ``GRAPH <iri>`` match nothing (07.20.3229), so a query that
         # names a graph gets none: its default-graph part then also sees Virtuoso's own graphs.
-        if self.virtuoso and not names_constant_graph(sparql):
+        if self.virtuoso and not own_dataset and not names_constant_graph(sparql):
             if default_graph is None:
                 defines += [f"define input:default-graph-exclude <{g}>" for g in self.excluded]
             if named_graphs is None:
                 defines += [f"define input:named-graph-exclude <{g}>" for g in self.excluded]
         text = "\n".join([*defines, *head, sparql])
-        return self._run(text, form, params)
+        return self._run(text, form, params, kwargs.get("timeout"))
 
     def raw_select(self, sparql: str) -> ox.QuerySolutions:
         """A query of our own (catalog, graph lists): no dataset rewriting."""
         return self._run(sparql, "SELECT", [])  # type: ignore[return-value]
 
-    def _run(self, text: str, form: str, params: list[tuple[str, str]]) -> Any:
+    def _run(self, text: str, form: str, params: list[tuple[str, str]], timeout: float | None = None) -> Any:
+        """POST the query; ``timeout`` (seconds) also asks Virtuoso to stop the query itself by then."""
         accept = JSON_RESULTS if form in ("SELECT", "ASK") else RDF_ACCEPT
+        limit = self.timeout if timeout is None else max(0.001, timeout)
+        if timeout is not None and self.virtuoso:
+            params = [*params, ("timeout", str(max(1, int(limit * 1000))))]
         r = self.endpoint.request("POST", data=[("query", text), *params], headers={"Accept": accept},
-                                  timeout=self.timeout, what=f"{form} query")
+                                  timeout=limit + (5.0 if timeout is not None else 0.0), what=f"{form} query")
         if r.status_code == 400:
             raise SyntaxError(_message(r))
         if r.status_code >= 300:
@@ -385,6 +408,12 @@ class RemoteStore:
             return _triples_result(ox.parse(r.content, format=fmt))
         except SyntaxError as exc:
             raise RemoteQueryError(f"remote store {self.url} sent an unreadable answer: {exc}") from exc
+
+    def sparql_executor(self, settings: Any) -> Any:
+        """What lod.sparql.endpoint evaluates with when the store is remote (lod.remote_sparql)."""
+        from lod.remote_sparql import RemoteExecutor  # noqa: PLC0415
+
+        return RemoteExecutor(self, workers=int(settings.sparql_workers), queue=int(settings.sparql_queue))
 
     def writer(self) -> Any:
         """The loader used by ``lod build`` (needs ``store_update``)."""

@@ -43,7 +43,10 @@ def endpoint() -> Endpoint:
         with _lock:
             ep = ext.get("lod_sparql")
             if ep is None:
-                ep = ext["lod_sparql"] = Endpoint(current_app.config["LOD_SETTINGS"])
+                settings, store = current_app.config["LOD_SETTINGS"], current_app.config["LOD_STORE"]
+                # A remote store evaluates queries itself (lod.remote_sparql); the embedded one in workers.
+                remote = getattr(store, "sparql_executor", None)
+                ep = ext["lod_sparql"] = Endpoint(settings, executor=remote(settings) if remote else None)
     return ep
 
 
