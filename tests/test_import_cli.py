@@ -133,3 +133,12 @@ def test_content_detection_without_extension(data, tmp_path):
     shutil.copy(PAGES[0], page)
     from lod.commands.importing import detect
     assert (detect(src), detect(page)) == ("csv", "page")
+
+
+def test_progress_bar_path_and_help(data, capsys):
+    from lod.commands.importing import run_import
+    summary = run_import([SAMPLE], data, progress=True)
+    assert summary.counts["created"] == 11 and summary.errors == []
+    assert "importing" in capsys.readouterr().err
+    res = CliRunner().invoke(cli, ["import", "--help"])
+    assert res.exit_code == 0 and "--force" in res.output and "--data" in res.output and "Exit codes" in res.output

@@ -100,13 +100,15 @@ def register_names(record: Record, authority: Authority) -> list[str]:
 
 
 def run_import(paths: list[Path], data_dir: Path, *, force: bool = False,
-               progress: bool = False) -> Summary:
+               progress: bool | None = False) -> Summary:
     """Import every input; a bad input or row is reported and never stops the others."""
     summary = Summary()
     records_dir = data_dir / "records"
     auth_path = data_dir / "authority.yaml"
     authority = Authority.load(auth_path)
     items = list(read_inputs(paths, summary))
+    if progress is None:   # a bar for long runs, or whenever someone is watching
+        progress = len(items) > 500 or sys.stderr.isatty()
     sources: dict[str, str] = {}
     shown = click.progressbar(items, label="importing", file=sys.stderr) if progress else nullcontext(items)
     with shown as it:
@@ -149,8 +151,7 @@ def import_cmd(paths: tuple[str, ...], force: bool, **options: Any) -> None:
     files = expand(paths)
     if not files:
         raise click.UsageError("no .txt or .csv files found in the given paths")
-    summary = run_import(files, Path(settings.data), force=force,
-                         progress=len(files) > 20 or sys.stderr.isatty())
+    summary = run_import(files, Path(settings.data), force=force, progress=None)
     c = summary.counts
     click.echo(f"imported {c['created'] + c['updated'] + c['forced']} record(s) "
                f"(created {c['created']}, updated {c['updated']}, forced {c['forced']}), "
