@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lod.authority import Authority, Entity, import_sources
 from lod.records import RecordError
@@ -157,3 +160,25 @@ def test_broken_authority_file_is_located(tmp_path, content, field):
     assert exc.value.field == field
     if field:
         assert exc.value.record == "x"
+
+
+WORDS = st.sampled_from(["Liu", "Shaoqi", "Mao", "Zedong", "Cde.", "P.", "F.", "Yudin", "Stalin", "Marx",
+                         "毛泽东", "İstanbul", "Vas’kov", "V.", "and", "the", "\n", ",", "-", "CCP", "ß"])
+
+
+@functools.cache
+def bundled() -> Authority:
+    return Authority.load(AUTHORITY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS | st.text(max_size=4), max_size=30))
+def test_find_mentions_spans_are_sound(words):
+    """Random text: spans in order, never overlapping, and each span resolves to its entity."""
+    auth = bundled()
+    text = " ".join(words)
+    last_end = 0
+    for entity, start, end in auth.find_mentions(text):
+        assert 0 <= last_end <= start < end <= len(text)
+        assert auth.resolve(text[start:end]) is entity
+        last_end = end
