@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lod.authority import Authority
+from lod.commands.importing import run_import
 from lod.names import parse_name
 from lod.sources.csv_export import COLUMNS, parse_csv, read_csv
 
@@ -196,6 +197,10 @@ def test_unreadable_file(tmp_path, data, fragment):
     res = read_csv(p)
     assert res.rows == [] and len(res.errors) == 1
     assert res.errors[0].file == str(p) and fragment in res.errors[0].message
+    # imported together with the real export, the real rows all come through
+    (tmp_path / "data").mkdir()
+    summary = run_import([p, SAMPLE], tmp_path / "data")
+    assert [e.file for e in summary.errors] == [str(p)] and summary.counts["created"] == 11
 
 
 def test_unterminated_quote_reports_the_line_and_keeps_earlier_rows():
