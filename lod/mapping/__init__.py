@@ -207,7 +207,8 @@ class Mapper:
                 out.quads.append(ox.Quad(node, ns.owl.sameAs, ox.NamedNode(ns.WD + qid), g))
         for _node, stub in out.concepts.values():
             out.quads.extend(stub)
-        return Mapped(record.key, out.quads, out.warnings, record_sets(self, out, record, nodes),
+        quads = list(dict.fromkeys(out.quads))   # a person both present and a participant: one triple
+        return Mapped(record.key, quads, out.warnings, record_sets(self, out, record, nodes),
                       out.unknown)
 
 

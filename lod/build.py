@@ -1,0 +1,371 @@
+"""`lod build`: record files + authority -> mapped, SHACL-validated, published dataset (atomic).
+
+Pipeline (docs/cli.md, docs/mapping.md): load record files and the authority; map each record to
+its own named graph; validate it (a Violation rejects the record: not published, reported with its
+file, source untouched); stream every accepted quad into a fresh store under ``builds/<id>/`` with
+the authority, ontology, provenance and enrichment graphs; write the catalog and the dumps; only
+then switch ``CURRENT`` to the new build. A build that fails or is killed leaves the published
+dataset as it was; the abandoned directory is pruned by a later build.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from lod import __version__
+from lod.config import Settings
+from lod.mapping import Mapper, authority_quads
+from lod.mapping import namespaces as ns
+from lod.mapping.vocab import CRM_RDFS, VOCAB_TTL, ontology_quads
+from lod.records import Record, RecordError
+from lod.store import Catalog, CatalogEntry, Layout, StoreError
+from lod.uris import Minter
+from lod.validation import ValidationResult, validate_record
+
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 1000
+SET_ROOTS = {"archive": "Archives", "language": "Languages", "subject": "Subjects"}
+
+
+class BuildError(RuntimeError):
+    """The build cannot run at all (missing data folder, unreadable authority or store): exit code 2."""
+
+
+@dataclass
+class Rejection:
+    """A record that was not published: its key, its file and why (SHACL results or a mapping error)."""
+
+    key: str
+    file: str
+    results: list[ValidationResult] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    def messages(self) -> list[str]:
+        return [f"{self.file}: {r.located()}" for r in self.results if r.blocking] + \
+               [f"{self.file}: {e.located()}" if e.file is None else e.located() for e in self.errors]
+
+
+@dataclass
+class BuildReport:
+    build_dir: Path | None = None
+    published: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    no_qid: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)     # catalog entries newly marked deleted
+    triples: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected or self.errors else 0
+
+
+@dataclass
+class Checked:
+    """One record through mapping and validation (shared by `lod build` and `lod validate`)."""
+
+    path: Path
+    record: Record
+    quads: list[ox.Quad]
+    results: list[ValidationResult]
+    warnings: list[str]
+    sets: dict[str, str]
+    error: RecordError | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None and not any(r.blocking for r in self.results)
+
+
+def _data_paths(settings: Settings) -> tuple[Path, Path, Path]:
+    data = Path(settings.data)
+    if not data.is_dir():
+        raise BuildError(f"data folder {data} does not exist (set --data or LOD_DATA)")
+    records = data / "records"
+    if not records.is_dir():
+        raise BuildError(f"no records folder {records} (run `lod import` first, or check --data)")
+    return data, records, data / "authority.yaml"
+
+
+def load_inputs(settings: Settings) -> tuple[object, list[tuple[Path, Record]], list[RecordError]]:
+    """The authority and every record file; unreadable files and duplicate keys come back as errors."""
+    from lod.authority import Authority
+    from lod.sources.record_files import load_all
+
+    _data, records_dir, authority_path = _data_paths(settings)
+    try:
+        authority = Authority.load(authority_path)
+    except RecordError as exc:
+        raise BuildError(f"authority file unusable: {exc.located()}") from exc
+    records, errors = load_all(records_dir)
+    return authority, records, errors
+
+
+def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, reference: bool = False,
+                  progress: Progress | None = None) -> Iterator[Checked]:
+    """Map and validate each record (withdrawn ones are skipped); mapping errors reject, never raise."""
+    total = len(records)
+    for i, (path, rec) in enumerate(records):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress("mapping", i, total)
+        if rec.withdrawn:
+            continue
+        try:
+            mapped = mapper.map(rec)
+        except RecordError as exc:
+            exc.file = exc.file or str(path)
+            yield Checked(path, rec, [], [], [], {}, error=exc)
+            continue
+        results = validate_record(mapped.quads, rec.key, reference=reference)
+        yield Checked(path, rec, mapped.quads, results, mapped.warnings, mapped.sets)
+    if progress:
+        progress("mapping", total, total)
+
+
+def graph_checksum(quads: list[ox.Quad]) -> tuple[str, list[str]]:
+    """Canonical checksum of a record graph: SHA-256 of its sorted N-Triples lines (no blank nodes)."""
+    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
+    return hashlib.sha256("".join(lines).encode()).hexdigest(), lines
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class _Provenance:
+    """PROV-O for every graph of the build: what it was derived from, when, by which software."""
+
+    def __init__(self, minter: Minter, build_id: str, started: str) -> None:
+        self.g = ox.NamedNode(minter.provenance_graph)
+        self.activity = ox.NamedNode(f"{minter.provenance_graph}/build/{build_id}")
+        self.agent = ox.NamedNode(f"{minter.provenance_graph}/software/lod-{__version__}")
+        self.started = ox.Literal(started, datatype=ns.xsd.dateTime)
+
+    def header(self) -> list[ox.Quad]:
+        g, a = self.g, self.activity
+        return [ox.Quad(a, ns.TYPE, ns.prov.Activity, g),
+                ox.Quad(a, ns.LABEL, ox.Literal("lod build"), g),
+                ox.Quad(a, ns.prov.startedAtTime, self.started, g),
+                ox.Quad(a, ns.prov.wasAssociatedWith, self.agent, g),
+                ox.Quad(self.agent, ns.TYPE, ns.prov.SoftwareAgent, g),
+                ox.Quad(self.agent, ns.LABEL, ox.Literal(f"lod {__version__}"), g),
+                ox.Quad(self.agent, ns.owl.versionInfo, ox.Literal(__version__), g)]
+
+    def graph(self, graph: str, source: str, sha: str) -> list[ox.Quad]:
+        g, node = self.g, ox.NamedNode(graph)
+        quads = [ox.Quad(node, ns.TYPE, ns.prov.Entity, g),
+                 ox.Quad(node, ns.prov.wasGeneratedBy, self.activity, g),
+                 ox.Quad(node, ns.prov.generatedAtTime, self.started, g)]
+        if sha:
+            src = ox.NamedNode(f"urn:sha256:{sha}")
+            quads += [ox.Quad(node, ns.prov.wasDerivedFrom, src, g),
+                      ox.Quad(src, ns.TYPE, ns.prov.Entity, g),
+                      ox.Quad(src, ns.LABEL, ox.Literal(source), g),
+                      ox.Quad(src, ns.dct.identifier, ox.Literal(f"sha256:{sha}"), g)]
+        return quads
+
+
+def _previous(layout: Layout) -> dict[str, CatalogEntry]:
+    try:
+        current = layout.current()
+    except StoreError as exc:
+        raise BuildError(str(exc)) from exc
+    if current is None or not (current / "catalog.sqlite").is_file():
+        return {}
+    try:
+        cat = Catalog(current / "catalog.sqlite", readonly=True)
+        try:
+            return {e.key: e for e in cat.all()}
+        finally:
+            cat.close()
+    except Exception as exc:  # noqa: BLE001 - any sqlite failure: the old catalog is unusable
+        raise BuildError(f"previous catalog {current / 'catalog.sqlite'} unreadable: {exc}") from exc
+
+
+def build(settings: Settings, *, progress: Progress | None = None) -> BuildReport:
+    """Build and atomically publish the dataset; see the module docstring and docs/cli.md."""
+    t0 = time.monotonic()
+    if str(settings.store).startswith(("http://", "https://")):
+        raise BuildError(f"--store {settings.store} is a remote store; `lod build` writes an embedded one")
+    data, _records_dir, authority_path = _data_paths(settings)
+    authority, records, errors = load_inputs(settings)
+    minter = Minter(settings.base_uri)
+    layout = Layout(settings.store)
+    try:
+        layout.root.mkdir(parents=True, exist_ok=True)
+        previous = _previous(layout)
+        build_dir = layout.new_build()
+    except OSError as exc:
+        raise BuildError(f"store {layout.root} is not writable: {exc}") from exc
+    report = BuildReport(build_dir=build_dir, errors=list(errors))
+    try:
+        _build_into(build_dir, settings, data, authority_path, authority, records, minter, previous, report,
+                    progress)
+        layout.publish(build_dir)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    layout.prune()
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path: Path, authority: object,
+                records: list[tuple[Path, Record]], minter: Minter, previous: dict[str, CatalogEntry],
+                report: BuildReport, progress: Progress | None) -> None:
+    started = _now()
+    prov = _Provenance(minter, build_dir.name, started)
+    mapper = Mapper(authority, minter)  # type: ignore[arg-type]
+    entries: list[CatalogEntry] = []
+    set_names: dict[str, str] = dict(SET_ROOTS)
+    dumps = build_dir / "dumps"
+    dumps.mkdir()
+    nt = gzip.open(dumps / "dataset.nt.gz", "wb", compresslevel=3)
+
+    def rel(path: Path) -> str:
+        try:
+            return str(path.relative_to(data))
+        except ValueError:
+            return str(path)
+
+    def quads() -> Iterator[ox.Quad]:
+        yield from prov.header()
+        onto = ontology_quads(minter.base, minter.ontology_graph)
+        yield from onto
+        sha = hashlib.sha256(CRM_RDFS.read_bytes() + VOCAB_TTL.read_bytes()).hexdigest()
+        yield from prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha)
+        report.triples += len(onto)
+        for c in check_records(mapper, records, progress=progress):
+            report.warnings += c.warnings
+            report.warnings += [f"{rel(c.path)}: {r.located()}" for r in c.results if not r.blocking]
+            if not c.accepted:
+                report.rejected.append(Rejection(c.record.key, rel(c.path),
+                                                 [r for r in c.results if r.blocking],
+                                                 [c.error] if c.error else []))
+                continue
+            checksum, lines = graph_checksum(c.quads)
+            nt.write("".join(lines).encode())
+            yield from c.quads
+            graph = minter.record_graph(c.record.key)
+            yield from prov.graph(graph, rel(c.path), _file_sha(c.path))
+            report.triples += len(lines)
+            report.published.append(c.record.key)
+            old = previous.get(c.record.key)
+            stamp = old.datestamp if old and not old.deleted and old.checksum == checksum else started
+            entries.append(CatalogEntry(c.record.key, graph, checksum, stamp, False, c.record.title.strip(),
+                                        sorted(c.sets), rel(c.path)))
+            set_names.update(c.sets)
+        auth = list(authority_quads(authority, minter, mapper.unknown_entities.values()))  # type: ignore[arg-type]
+        yield from auth
+        report.triples += len(auth)
+        yield from prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path))
+        enrichment = data / "wikidata" / "enrichment.ttl"
+        if enrichment.is_file():
+            try:
+                g = ox.NamedNode(minter.enrichment_graph)
+                extra = [ox.Quad(t.subject, t.predicate, t.object, g)
+                         for t in ox.parse(path=str(enrichment), format=ox.RdfFormat.TURTLE)]
+            except (SyntaxError, OSError, ValueError) as exc:
+                report.errors.append(RecordError(f"enrichment not loaded: {exc}", file=rel(enrichment)))
+            else:
+                yield from extra
+                report.triples += len(extra)
+                yield from prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment))
+
+    store = ox.Store(str(build_dir / "oxigraph"))
+    try:
+        store.bulk_extend(quads())
+        store.extend([ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime),
+                              prov.g)])
+        store.flush()
+        _dump_shared_graphs(nt, store, minter)
+        if progress:
+            progress("dumps", 0, 1)
+        _turtle_dump(store, dumps / "dataset.ttl.gz")
+        if progress:
+            progress("dumps", 1, 1)
+    finally:
+        nt.close()
+        del store
+
+    report.no_qid = sorted({e.id for e in [*authority.entities.values(), *mapper.unknown_entities.values()]  # type: ignore[attr-defined]
+                            if e.kind == "person" and e.published_qid() is None})
+    report.withdrawn = sorted(r.key for _p, r in records if r.withdrawn)
+    for p, r in records:
+        if r.withdrawn:
+            entries.append(CatalogEntry(r.key, minter.record_graph(r.key), "", started, True, r.title.strip(),
+                                        [], rel(p)))
+    _write_catalog(build_dir / "catalog.sqlite", entries, previous, set_names, report, settings, started)
+
+
+def _dump_shared_graphs(nt: gzip.GzipFile, store: ox.Store, minter: Minter) -> None:
+    """Append the non-record graphs (ontology, authority, provenance, enrichment) to the N-Triples dump."""
+    for graph in (minter.ontology_graph, minter.authority_graph, minter.provenance_graph, minter.enrichment_graph):
+        store.dump(nt, ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
+
+def _turtle_dump(store: ox.Store, path: Path) -> None:
+    """Turtle of the union of all graphs: one prefix block, then each graph's triples (grouped by subject).
+
+    A triple asserted in several graphs (the person/place stubs each record graph carries) may appear
+    once per graph; loading the file gives the union graph all the same.
+    """
+    with gzip.open(path, "wb", compresslevel=3) as out:
+        out.write("".join(f"@prefix {p}: <{iri}> .\n" for p, iri in ns.PREFIXES.items()).encode())
+        for g in sorted(store.named_graphs(), key=str):
+            chunk = store.dump(None, ox.RdfFormat.TURTLE, from_graph=g, prefixes=ns.PREFIXES)
+            out.write(_strip_prefixes(chunk))
+
+
+def _strip_prefixes(chunk: bytes) -> bytes:
+    pos = 0
+    while chunk.startswith(b"@prefix", pos):
+        pos = chunk.index(b"\n", pos) + 1
+    return chunk[pos:]
+
+
+def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, CatalogEntry],
+                   set_names: dict[str, str], report: BuildReport, settings: Settings, started: str) -> None:
+    published = {e.key for e in entries if not e.deleted}
+    for e in entries:       # a withdrawn record keeps the datestamp of its earlier deletion
+        old = previous.get(e.key)
+        if e.deleted and old and old.deleted:
+            e.datestamp = old.datestamp
+        elif e.deleted:
+            report.deleted.append(e.key)
+    listed = {e.key for e in entries}
+    gone = []
+    for key, old in sorted(previous.items()):
+        if key in published or key in listed:
+            continue
+        if old.deleted:
+            gone.append(old)
+        else:
+            gone.append(CatalogEntry(key, old.graph, old.checksum, started, True, old.title, old.sets, old.source))
+            report.deleted.append(key)
+    cat = Catalog(path)
+    try:
+        cat.put(entries + gone)
+        cat.put_sets({k: v for k, v in set_names.items()})
+        cat.set_meta(built_at=started, base_uri=settings.base_uri, version=__version__,
+                     triples=str(report.triples), records=str(len(entries)))
+    finally:
+        cat.close()

@@ -1,0 +1,114 @@
+"""`lod query`: SPARQL against the published local store (read-only; docs/cli.md).
+
+The default graph is the union of all graphs, as on the public endpoint. SELECT/ASK results print
+as an aligned table, SPARQL 1.1 CSV/TSV, or SPARQL 1.1 Results JSON; CONSTRUCT/DESCRIBE results as
+Turtle (table), N-Triples (csv/tsv/ntriples) or JSON-LD (json).
+Exit codes: 0 answered; 2 usage or system error (SPARQL syntax error, no store, unreadable file).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from lod.commands.options import COMMON, resolve, settings_options
+
+FORMATS = ("table", "csv", "tsv", "json", "turtle", "ntriples")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _cell(term: Any) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"{term.value}@{term.language}"
+        return term.value
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    return str(term)
+
+
+def table(variables: list[str], rows: list[list[str]], width: int = 80) -> str:
+    """An aligned text table; long cells are cut to ``width`` characters."""
+    cut = [[c if len(c) <= width else c[: width - 1] + "…" for c in r] for r in rows]
+    widths = [max([len(v)] + [len(r[i]) for r in cut]) for i, v in enumerate(variables)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    out = [line(variables), line(["-" * w for w in widths])] + [line(r) for r in cut]
+    return "\n".join(out) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+
+
+@click.command("query")
+@click.argument("sparql", required=False)
+@click.option("-f", "--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from FILE ('-' for standard input).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format (json: SPARQL 1.1 Results JSON, or JSON-LD for CONSTRUCT).")
+@settings_options(*COMMON)
+def query_cmd(sparql: str | None, file: Any, fmt: str, **options: Any) -> None:
+    """Run a SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) against the local store.
+
+    Give the query as an argument or with -f FILE. Exit codes: 0 answered; 2 usage or system
+    error (no query, SPARQL syntax error, no published store).
+    """
+    from lod.store import EmbeddedStore, StoreError
+
+    if (sparql is None) == (file is None):
+        raise click.UsageError("give a SPARQL query as an argument or with -f FILE (not both)")
+    text = sparql if sparql is not None else file.read()
+    if not text.strip():
+        raise click.UsageError("the query is empty")
+    settings = resolve(**options)
+    try:
+        store = EmbeddedStore(settings.store)
+    except StoreError as exc:
+        _fail(str(exc))
+        return
+    try:
+        result = store.query(text, base_iri=settings.base_uri)
+    except SyntaxError as exc:
+        _fail(f"SPARQL syntax error: {exc}")
+        return
+    except (OSError, ValueError, RuntimeError) as exc:
+        _fail(f"query failed: {exc}")
+        return
+    out = sys.stdout.buffer
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            if fmt == "json":
+                out.write(result.serialize(format=ox.QueryResultsFormat.JSON) + b"\n")
+            else:
+                click.echo("true" if bool(result) else "false")
+        elif isinstance(result, ox.QuerySolutions):
+            if fmt in ("json", "csv", "tsv"):
+                rf = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV,
+                      "tsv": ox.QueryResultsFormat.TSV}[fmt]
+                out.write(result.serialize(format=rf))
+                if fmt == "json":
+                    out.write(b"\n")
+            elif fmt in ("turtle", "ntriples"):
+                raise click.UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; use table, csv, tsv or json")
+            else:
+                names = [v.value for v in result.variables]
+                rows = [[_cell(sol[v]) for v in names] for sol in result]
+                click.echo(table(names, rows), nl=False)
+        else:
+            rdf = {"json": ox.RdfFormat.JSON_LD, "csv": ox.RdfFormat.N_TRIPLES, "tsv": ox.RdfFormat.N_TRIPLES,
+                   "ntriples": ox.RdfFormat.N_TRIPLES}.get(fmt, ox.RdfFormat.TURTLE)
+            from lod.mapping.namespaces import PREFIXES
+
+            triples = list(result)
+            kwargs = {"prefixes": PREFIXES} if rdf == ox.RdfFormat.TURTLE else {}
+            out.write(ox.serialize(triples, format=rdf, **kwargs))
+        out.flush()
+    except (OSError, ValueError, RuntimeError) as exc:
+        _fail(f"query failed: {exc}")
+
+
+__all__ = ["query_cmd", "table", "COMMON"]
