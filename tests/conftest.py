@@ -124,9 +124,11 @@ def canary() -> Iterator[object]:
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
 
+    hit_log = hits  # a class body cannot see `hits`: its own `hits` property shadows the name there
+
     class Canary:
         url = f"http://127.0.0.1:{srv.server_port}/"
-        hits_list = hits
+        hits_list = hit_log
 
         @property
         def hits(self) -> int:
