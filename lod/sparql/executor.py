@@ -207,6 +207,9 @@ class Executor:
         """Evaluate ``job`` before ``deadline`` (time.monotonic()); raises Overloaded/QueryTimeout/WorkerCrashed."""
         self.start()
         slot = self._acquire(deadline, retry_after)
+        while slot.proc.poll() is not None:   # died while idle (killed from outside): replace, take another
+            self._discard(slot)
+            slot = self._acquire(deadline, retry_after)
         try:
             slot.conn.send(job.message())
             remaining = deadline - time.monotonic()
