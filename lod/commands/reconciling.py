@@ -173,7 +173,7 @@ def _print(report: object, *, as_json: bool, events: list[str], auth_changed: bo
     for f in report.failures:
         click.echo(f"FAILED: {f}", err=True)
     for m in report.missing:
-        click.echo(f"MISSING: {m}", err=True)
+        click.echo(f"MISSING (offline, not in cache): {m}", err=True)
     counts: dict[str, int] = {}
     for o in report.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1

@@ -166,6 +166,7 @@ def _auto_accept(e: Any, c: score.Candidate, why: str, at: str) -> None:
 
 def _write_entry(review: ReviewFile, e: Any, f: Found, o: Outcome, at: str) -> None:
     entry = review.entry(e.id)
+    rejected = review.rejected(e.id)
     keep = {k: entry[k] for k in ("decisions", "verify") if k in entry}
     entry.clear()
     entry.update({"label": e.label, "kind": e.kind, "status": o.status, "reason": o.reason})
@@ -179,7 +180,8 @@ def _write_entry(review: ReviewFile, e: Any, f: Found, o: Outcome, at: str) -> N
     for name, items in (("notes", o.notes), ("failures", o.failures), ("missing", o.missing)):
         if items:
             entry[name] = list(dict.fromkeys(items))
-    entry["candidates"] = [c.to_dict() for c in o.candidates]
+    entry["candidates"] = [{**c.to_dict(), **({"rejected": True} if c.qid in rejected else {})}
+                           for c in o.candidates]
     entry.update(keep)
 
 
