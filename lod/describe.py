@@ -128,7 +128,11 @@ class Describer:
 
     # ---------------------------------------------------------------- describing
     def exists(self, iri: str) -> bool:
-        return next(iter(self.quads(ox.NamedNode(iri))), None) is not None
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:            # not an IRI at all (bad percent-encoding, spaces...): unknown
+            return False
+        return next(iter(self.quads(node)), None) is not None
 
     def describe(self, iri: str, page: int = 1, *, meta: dict[str, str] | None = None) -> Description | None:
         """The description of ``iri`` (page ``page`` of its inverse links); None when unknown (404)."""
@@ -147,7 +151,8 @@ class Describer:
         self._closure(out)
 
         doc_url = self.doc_url(iri)
-        desc = Description(thing=iri, kind=kind, doc_url=doc_url, page_url=page_url(doc_url, page), triples=[])
+        desc = Description(thing=iri, kind=kind, doc_url=doc_url, page_url=page_url(doc_url, page), triples=[],
+                           page=page)
         if kind != "document":
             if not self._inverse(node, page, out, desc):
                 return None

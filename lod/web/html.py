@@ -154,6 +154,7 @@ def document_facts(desc: Description, ix: Index, base: str) -> dict[str, Any]:
     for ev in events:
         participants += ix.iris(ev, CRM + "P11_had_participant")
     funders = ix.typed_activities(f"{base}vocab/role/funder")
+    present = [e["iri"] for e in _roles(ix, base, "present")]
     body = ""
     for tr in translations:
         body = body or ix.text(tr, CRM + "P190_has_symbolic_content")
@@ -167,8 +168,8 @@ def document_facts(desc: Description, ix: Index, base: str) -> dict[str, Any]:
         "types": [ix.link(t) for t in ix.iris(d, CRM + "P2_has_type")],
         "authors": [ix.link(a) for c in creations for a in ix.iris(c, CRM + "P14_carried_out_by")],
         "addressees": _roles(ix, base, "addressee"),
-        "participants": [ix.link(p) for p in dict.fromkeys(participants)],
-        "present": _roles(ix, base, "present"),
+        "participants": [ix.link(p) for p in dict.fromkeys(participants) if p not in present],
+        "present": [ix.link(p) for p in present],
         "citation": ix.text(d, DCT + "bibliographicCitation"),
         "obtained_by": _roles(ix, base, "obtainer"),
         "translated_by": [ix.link(t) for t in dict.fromkeys(translators)],

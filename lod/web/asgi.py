@@ -1,0 +1,201 @@
+"""The production front: an ASGI app (run by gunicorn's asyncio worker) around the Flask WSGI app.
+
+Why: dereferencing must answer thousands of requests a second. A response Flask marked cacheable
+(``environ["lod.cacheable"]``: data documents, 303s, VoID...) is kept, whole, in a bounded LRU keyed
+by (published build, raw path, query, Accept); the next identical request is answered from the event
+loop without entering Flask, including 304s for If-None-Match / If-Modified-Since. Everything else,
+and every miss, runs the Flask app unchanged in a thread pool, streaming its body. A new published
+build (the CURRENT pointer changes) changes the key, so nothing stale is served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lod.web import cache
+
+Headers = list[tuple[bytes, bytes]]
+CACHEABLE_STATUS = {200, 303}
+
+
+class Front:
+    def __init__(self, flask_app: Any, *, threads: int = 8, max_entries: int = 8192,
+                 max_bytes: int = 128 * 1024 * 1024) -> None:
+        self.app = flask_app
+        self.max_body = int(flask_app.config.get("MAX_CONTENT_LENGTH") or 1_000_000)
+        store = flask_app.config.get("LOD_STORE")
+        layout = getattr(store, "layout", None)
+        self.pointer = str(layout.pointer) if layout is not None else None
+        self.responses = cache.LRU(max_entries=max_entries, max_bytes=max_bytes)
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="lod-wsgi")
+
+    # ---------------------------------------------------------------- ASGI entry
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    self.executor.shutdown(wait=False)
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        method = scope["method"]
+        key = None
+        if method in ("GET", "HEAD"):
+            key, hit = self._lookup(scope)
+            if hit is not None:
+                await self._send_hit(scope, hit, send, head=method == "HEAD")
+                return
+        body = await self._read_body(receive)
+        if body is None:
+            await _send_plain(send, 413, b"Request body too large.\n")
+            return
+        environ = self._environ(scope, body)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, self._run_wsgi, environ, send, loop, key)
+
+    # ---------------------------------------------------------------- cache
+    def _generation(self) -> int:
+        if self.pointer is None:
+            return 0
+        try:
+            return os.stat(self.pointer).st_mtime_ns
+        except OSError:
+            return -1
+
+    def _lookup(self, scope: dict[str, Any]) -> tuple[tuple[Any, ...], Any]:
+        accept = b""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value if not accept else accept + b"," + value
+        key = (self._generation(), scope.get("root_path", ""), scope.get("raw_path") or scope["path"].encode(),
+               scope.get("query_string", b""), accept[:4096])
+        return key, self.responses.get(key)
+
+    async def _send_hit(self, scope: dict[str, Any], hit: tuple[int, Headers, bytes, str | None, str | None],
+                        send: Any, *, head: bool) -> None:
+        status, headers, body, tag, last = hit
+        inm = ims = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                inm = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                ims = value.decode("latin-1")
+        if status == 200 and (inm is not None or ims is not None) and cache.not_modified(tag, last, inm, ims):
+            kept = [(k, v) for k, v in headers if k.decode().lower() in cache.KEEP_ON_304]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    # ---------------------------------------------------------------- WSGI bridge
+    async def _read_body(self, receive: Any) -> bytes | None:
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                break
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                break
+        return b"".join(chunks)
+
+    def _environ(self, scope: dict[str, Any], body: bytes) -> dict[str, Any]:
+        qs = scope.get("query_string", b"").decode("latin-1")
+        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        server = scope.get("server") or ("127.0.0.1", 80)
+        client = scope.get("client") or ("", 0)
+        env: dict[str, Any] = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+            "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": qs,
+            "RAW_URI": raw + ("?" + qs if qs else ""),
+            "SERVER_NAME": str(server[0]), "SERVER_PORT": str(server[1] or 80),
+            "REMOTE_ADDR": str(client[0]), "REMOTE_PORT": str(client[1]),
+            "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+            "wsgi.version": (1, 0), "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for name, value in scope["headers"]:
+            n = name.decode("latin-1").upper().replace("-", "_")
+            v = value.decode("latin-1")
+            if n == "CONTENT_TYPE":
+                env["CONTENT_TYPE"] = v
+                continue
+            if n == "CONTENT_LENGTH":
+                continue
+            k = "HTTP_" + n
+            env[k] = f"{env[k]}{'; ' if n == 'COOKIE' else ', '}{v}" if k in env else v
+        return env
+
+    def _run_wsgi(self, environ: dict[str, Any], send: Any, loop: asyncio.AbstractEventLoop,
+                  key: tuple[Any, ...] | None) -> None:
+        """In a worker thread: run Flask, stream its answer back through the event loop."""
+        started: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started["status"] = int(status.split(" ", 1)[0])
+            started["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            return lambda data: None
+
+        def emit(msg: dict[str, Any]) -> None:
+            asyncio.run_coroutine_threadsafe(send(msg), loop).result()
+
+        result = self.app(environ, start_response)
+        keep = key is not None and environ["REQUEST_METHOD"] == "GET"
+        kept: list[bytes] = []
+        try:
+            header_sent = False
+            for chunk in result:
+                if not chunk:
+                    continue
+                if not header_sent:
+                    emit({"type": "http.response.start", "status": started["status"], "headers": started["headers"]})
+                    header_sent = True
+                if environ["REQUEST_METHOD"] != "HEAD":
+                    emit({"type": "http.response.body", "body": chunk, "more_body": True})
+                if keep:
+                    kept.append(chunk)
+            if not header_sent:
+                emit({"type": "http.response.start", "status": started["status"], "headers": started["headers"]})
+            emit({"type": "http.response.body", "body": b""})
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if keep and environ.get("lod.cacheable") and started.get("status") in CACHEABLE_STATUS:
+            headers = started["headers"]
+            hdr = dict(headers)
+            tag = hdr.get(b"etag", b"").decode("latin-1") or None
+            last = hdr.get(b"last-modified", b"").decode("latin-1") or None
+            body = b"".join(kept)
+            self.responses.put(key, (started["status"], headers, body, tag, last), len(body) + 512)
+
+
+async def _send_plain(send: Any, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create(overrides: dict[str, Any] | None = None) -> Front:
+    """The ASGI app for ``lod serve`` (gunicorn: ``lod.web.asgi:create()``)."""
+    from lod.web.app import create_app
+    return Front(create_app(overrides))
