@@ -136,3 +136,12 @@ def canary() -> Iterator[object]:
 
     yield Canary()
     srv.shutdown()
+
+
+# Lines a test module wants printed at the end of the run (e.g. the W3C protocol test tally).
+SUMMARY_LINES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    for line in SUMMARY_LINES:
+        terminalreporter.write_line(line)
