@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import pytest
 import rdflib
 import yaml
 from conftest import BASE, DATA, build_into, make_app
-from test_negotiation import CHROMIUM, CURL, FIREFOX, RAPPER_GUESS, RDFLIB_DEFAULT, RDFLIB_JSONLD, RDFLIB_TURTLE
+from test_negotiation import (
+    CHROMIUM,
+    CURL,
+    FIREFOX,
+    RAPPER_GUESS,
+    RDFLIB_DEFAULT,
+    RDFLIB_JSONLD,
+    RDFLIB_TURTLE,
+)
 
 DOC = "116814"
 MEDIA = {"ttl": "text/turtle", "jsonld": "application/ld+json", "rdf": "application/rdf+xml",
@@ -314,7 +322,7 @@ def test_inverse_links_are_paged_and_none_disappears(built) -> None:  # noqa: AN
                 if q.graph_name.value.startswith(f"{BASE}graph/document/")}
     assert len(expected) >= 3
     c = make_app(built, inverse_page_size=2).test_client()
-    url, seen, pages = f"/data/person/helmut-kohl.ttl", [], 0
+    url, seen, pages = "/data/person/helmut-kohl.ttl", [], 0
     while url:
         r = c.get(url)
         assert r.status_code == 200
