@@ -25,6 +25,7 @@ from lod.config import Settings
 from lod.mapping import Mapper, authority_quads
 from lod.mapping import namespaces as ns
 from lod.mapping.vocab import CRM_RDFS, VOCAB_TTL, ontology_quads
+from lod.oai.prepared import Preparer
 from lod.records import Record, RecordError
 from lod.store import Catalog, CatalogEntry, Layout, StoreError
 from lod.uris import Minter
@@ -250,6 +251,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         yield from prov.header()
         onto = ontology_quads(minter.base, minter.ontology_graph)
         yield from onto
+        oai = Preparer(build_dir, settings, onto)      # OAI-PMH oai_dc + edm, rendered once (lod/oai/prepared.py)
         sha = hashlib.sha256(CRM_RDFS.read_bytes() + VOCAB_TTL.read_bytes()).hexdigest()
         yield from prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha)
         report.triples += len(onto)
@@ -264,6 +266,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             checksum, lines = graph_checksum(c.quads)
             nt.write("".join(lines).encode())
             yield from c.quads
+            oai.add(c.record.key, c.quads)
             graph = minter.record_graph(c.record.key)
             yield from prov.graph(graph, rel(c.path), _file_sha(c.path))
             report.triples += len(lines)
@@ -273,7 +276,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             entries.append(CatalogEntry(c.record.key, graph, checksum, stamp, False, c.record.title.strip(),
                                         sorted(c.sets), rel(c.path)))
             set_names.update(c.sets)
+        oai.close()
         auth = list(authority_quads(authority, minter, mapper.unknown_entities.values()))  # type: ignore[arg-type]
+        report.warnings += [f"{rel(authority_path)}: {r.located()}" for r in validate_record(auth, "authority")]
         yield from auth
         report.triples += len(auth)
         yield from prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path))
@@ -344,6 +349,13 @@ def _strip_prefixes(chunk: bytes) -> bytes:
 
 def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, CatalogEntry],
                    set_names: dict[str, str], report: BuildReport, settings: Settings, started: str) -> None:
+    # A change is stamped when it becomes visible (now, just before publishing), not when the build
+    # started: a harvest that ran during the build began later than ``started`` and its next
+    # incremental harvest (from = its start) must still see the change (docs/oai.md).
+    visible = _now()
+    for e in entries:
+        if e.datestamp == started:
+            e.datestamp = visible
     published = {e.key for e in entries if not e.deleted}
     for e in entries:       # a withdrawn record keeps the datestamp of its earlier deletion
         old = previous.get(e.key)
@@ -359,7 +371,7 @@ def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, 
         if old.deleted:
             gone.append(old)
         else:
-            gone.append(CatalogEntry(key, old.graph, old.checksum, started, True, old.title, old.sets, old.source))
+            gone.append(CatalogEntry(key, old.graph, old.checksum, visible, True, old.title, old.sets, old.source))
             report.deleted.append(key)
     cat = Catalog(path)
     try:

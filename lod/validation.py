@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -182,18 +183,27 @@ class CompiledShapes:
         return checks
 
     # -------------------------------------------------------------------------- validating
+    @staticmethod
+    def _focus(shape: NodeShape, ctx: _Data) -> set[str]:
+        focus: set[str] = set()
+        for c in shape.target_class:
+            focus |= ctx.instances(c)
+        for p in shape.target_objects_of:
+            focus |= ctx.objects_of(p)
+        for p in shape.target_subjects_of:
+            focus |= set(ctx.subjects_of(p))
+        return focus
+
+    def focus_nodes(self, quads: Iterable[ox.Quad | ox.Triple]) -> dict[str, set[str]]:
+        """Shape IRI -> the nodes it validates in this graph (N-Triples form): shows what is covered."""
+        ctx = _Data(quads)
+        return {shape.iri: self._focus(shape, ctx) for shape in self.shapes}
+
     def validate(self, quads: Iterable[ox.Quad | ox.Triple], record: str = "") -> list[ValidationResult]:
         ctx = _Data(quads)
         results: list[ValidationResult] = []
         for shape in self.shapes:
-            focus: set[str] = set()
-            for c in shape.target_class:
-                focus |= ctx.instances(c)
-            for p in shape.target_objects_of:
-                focus |= ctx.objects_of(p)
-            for p in shape.target_subjects_of:
-                focus |= set(ctx.subjects_of(p))
-            for f in sorted(focus):
+            for f in sorted(self._focus(shape, ctx)):
                 fprops = ctx.spo.get(f, {})
                 for ps in shape.properties:
                     values = fprops.get(ps.path, [])
@@ -310,17 +320,43 @@ def _node_kind_ok(term: Any, kind: str) -> bool:
 
 
 def _less_eq(a: Any, b: Any) -> bool:
-    """sh:lessThanOrEquals for the literals the shapes compare (dateTimes); incomparable is a failure."""
-    if not (isinstance(a, ox.Literal) and isinstance(b, ox.Literal)):
-        return False
-    if a.datatype.value == b.datatype.value == XSD + "dateTime":
+    """sh:lessThanOrEquals with pyshacl's semantics (rdflib term ordering), fast for the usual dateTimes.
+
+    pyshacl orders literals of incompatible datatypes by datatype IRI instead of failing as the SHACL
+    text says; the reference decides, so anything but two well-formed xsd:dateTimes goes to rdflib.
+    """
+    if (isinstance(a, ox.Literal) and isinstance(b, ox.Literal)
+            and a.datatype.value == b.datatype.value == XSD + "dateTime"):
         try:
             return datetime.fromisoformat(a.value) <= datetime.fromisoformat(b.value)
-        except ValueError:
-            return False
-    if a.datatype.value != b.datatype.value:
+        except (ValueError, TypeError):
+            pass
+    return _rdflib_less_eq(a, b)
+
+
+def _rdflib_less_eq(a: Any, b: Any) -> bool:
+    import rdflib
+
+    def conv(t: Any) -> Any:
+        if isinstance(t, ox.Literal):
+            if t.language:
+                return rdflib.Literal(t.value, lang=t.language)
+            return rdflib.Literal(t.value, datatype=t.datatype.value)
+        return str(t.value) if isinstance(t, ox.NamedNode) else t
+
+    x, y = conv(a), conv(b)
+    if isinstance(x, rdflib.Literal) and isinstance(x.value, str):
+        x = x.value
+    if isinstance(y, rdflib.Literal) and isinstance(y.value, str):
+        y = y.value
+    if isinstance(x, str) != isinstance(y, str):
         return False
-    return a.value <= b.value
+    with warnings.catch_warnings():     # rdflib's own NotImplemented-in-bool deprecation, not ours
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return bool(x <= y)
+        except TypeError:
+            return False
 
 
 @functools.lru_cache(maxsize=1)

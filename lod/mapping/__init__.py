@@ -168,6 +168,7 @@ class Mapper:
             g = out.g
             out.concepts[node.value] = (node, (
                 ox.Quad(node, TYPE, ns.skos.Concept, g),
+                ox.Quad(node, TYPE, ns.crm.E89_Propositional_Object, g),   # see vocab.CONCEPT_IS_E89
                 ox.Quad(node, ns.skos.prefLabel, lit, g),
                 ox.Quad(node, ns.skos.inScheme, scheme_node, g)))
         return node

@@ -37,6 +37,13 @@ for _name, _code in LANGUAGES.items():
     LANGUAGE_NAMES.setdefault(_code, _name.title())
 
 
+# CIDOC-CRM 7.1.3 RDFS declares skos:inScheme rdfs:subPropertyOf crm:P67_refers_to, whose domain is
+# crm:E89_Propositional_Object: by CRM's own declaration every concept in a scheme is an E89. The
+# mapping asserts that type on every concept it puts in a scheme, so consumers without RDFS
+# inference see it and tests/test_crm_domain_range.py checks asserted types only.
+CONCEPT_IS_E89 = True
+
+
 def language_code(name: str) -> str | None:
     """ISO 639-1 code of a language name ('Russian' -> 'ru'); accepts codes too; None if unknown."""
     n = name.strip().lower()
@@ -56,12 +63,16 @@ def vocabulary_quads(base: str, graph: str) -> tuple[ox.Quad, ...]:
     g = ox.NamedNode(graph)
     text = _vocab_text().replace(PLACEHOLDER_BASE, base)
     quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(text, ox.RdfFormat.TURTLE)]
+    in_scheme = {q.subject.value for q in quads if q.predicate.value == SKOS + "inScheme"}
+    quads += [ox.Quad(ox.NamedNode(s), ox.NamedNode(_RDF_TYPE), ox.NamedNode(CRM + "E89_Propositional_Object"), g)
+              for s in sorted(in_scheme)]
     scheme = ox.NamedNode(f"{base}vocab/language")
     for code, name in sorted(LANGUAGE_NAMES.items()):
         term = ox.NamedNode(f"{base}vocab/language/{code}")
         quads += [
             ox.Quad(term, ox.NamedNode(_RDF_TYPE), ox.NamedNode(CRM + "E56_Language"), g),
             ox.Quad(term, ox.NamedNode(_RDF_TYPE), ox.NamedNode(SKOS + "Concept"), g),
+            ox.Quad(term, ox.NamedNode(_RDF_TYPE), ox.NamedNode(CRM + "E89_Propositional_Object"), g),
             ox.Quad(term, ox.NamedNode(SKOS + "inScheme"), scheme, g),
             ox.Quad(term, ox.NamedNode(SKOS + "prefLabel"), ox.Literal(name, language="en"), g),
             ox.Quad(term, ox.NamedNode(SKOS + "notation"), ox.Literal(code), g),
