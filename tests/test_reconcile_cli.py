@@ -316,3 +316,42 @@ def test_empty_missing_and_broken_files(fake, data):
     (data / "authority.yaml").write_text("entities: [{id: x}]\n", encoding="utf-8")
     r = lod(fake, data)
     assert r.exit_code == 2 and "authority.yaml" in r.stderr
+
+
+def test_enrichment_that_cannot_be_fetched_keeps_the_previous_description(fake, data):
+    assert lod(fake, data).exit_code == 0
+    ttl = data / "wikidata" / "enrichment.ttl"
+    before = Graph().parse(ttl, format="turtle")
+    shutil.rmtree(data.parent / "cache")                     # cache gone, and offline: nothing can be fetched
+    r = lod(fake, data, "--offline", "--verify", "--enrich", contact=None)
+    assert r.exit_code == 1 and "MISSING (offline, not in cache): enrichment Q16988" in r.stderr
+    after = Graph().parse(ttl, format="turtle")
+    liu = URIRef(WD + "Q16988")
+    assert set(after.objects(liu, RDFS.label)) == set(before.objects(liu, RDFS.label))
+    assert after.value(liu, PROV.wasDerivedFrom) == before.value(liu, PROV.wasDerivedFrom)
+    assert "previous enrichment kept" in r.stdout
+
+
+def test_the_next_build_publishes_accepted_links_and_loads_the_enrichment(fake, data, tmp_path):
+    from conftest import build_into
+
+    from lod.store import EmbeddedStore
+
+    assert lod(fake, data).exit_code == 0
+    assert lod(fake, data, "--accept", "shi-zhe=Q990000012", "--reviewer", "alice", contact=None).exit_code == 0
+    shutil.rmtree(data.parent / "cache")
+    built = build_into(tmp_path / "build", data=data)
+    assert built.report.exit_code == 0, built.report.errors
+    store = EmbeddedStore(built.store)
+    base = built.base
+
+    def ask(q: str) -> bool:
+        return bool(store.query("PREFIX owl: <http://www.w3.org/2002/07/owl#> "
+                                "PREFIX wd: <http://www.wikidata.org/entity/> "
+                                "PREFIX wdt: <http://www.wikidata.org/prop/direct/> ASK { " + q + " }"))
+
+    assert ask(f"<{base}id/person/liu-shaoqi> owl:sameAs wd:Q16988")          # auto-accepted
+    assert ask(f"<{base}id/person/shi-zhe> owl:sameAs wd:Q990000012")         # accepted in review
+    assert not ask(f"<{base}id/person/gao-gang> owl:sameAs ?any")             # never guessed
+    assert ask(f"GRAPH <{base}graph/wikidata> {{ wd:Q16988 wdt:P569 ?born }}")
+    assert "liu-shaoqi" not in built.report.no_qid and "gao-gang" in built.report.no_qid
