@@ -82,7 +82,7 @@ class Endpoint:
     def _answer(self, req: QueryRequest, store_dir: str, has_graph: Callable[[str], bool],
                 choose: Callable[[str], str | None], deadline: float, info: dict[str, object]) -> Answer:
         try:
-            a = analyse(req.query)
+            a = analyse(req.query, base=self.note)
             info["form"] = a.form
             check(a, allowlist=allowlist(self.settings), has_graph=has_graph,
                   protocol_graphs=req.default_graphs + req.named_graphs)
@@ -100,7 +100,7 @@ class Endpoint:
                                f"offered: {offered} (or use the format parameter)")
         info["format"] = fmt
         job = Job(store=store_dir, query=req.query, fmt=fmt, max_rows=self.max_rows, prefixes=self.prefixes,
-                  note=self.note)
+                  note=self.note, base_iri=self.note)
         if req.has_dataset:
             job.default_graph, job.named_graphs = req.default_graphs, req.named_graphs
         elif a.has_dataset_clause:
@@ -112,7 +112,7 @@ class Endpoint:
 
                 def local(q: str, dl: float) -> bytes:
                     pre = Job(store=store_dir, query=q, fmt="tsv", max_rows=self.max_rows, union=job.union,
-                              default_graph=job.default_graph, named_graphs=job.named_graphs)
+                              default_graph=job.default_graph, named_graphs=job.named_graphs, base_iri=self.note)
                     out = self.executor.run(pre, dl, retry_after=self.retry_after)
                     if out.kind != "ok":
                         raise Rejected(400 if out.kind == "syntax" else 500,

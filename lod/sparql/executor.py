@@ -54,11 +54,12 @@ class Job:
     named_graphs: list[str] | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
     note: str = ""                          # link written into truncated bodies
+    base_iri: str = ""                      # resolves relative IRIs (SPARQL 1.1 Protocol: the endpoint)
 
     def message(self) -> tuple[object, ...]:
         """The job as lod.sparql.worker expects it (a plain tuple)."""
         return (self.store, self.query, self.fmt, self.max_rows, self.union, self.default_graph,
-                self.named_graphs, self.prefixes, self.note)
+                self.named_graphs, self.prefixes, self.note, self.base_iri)
 
 
 @dataclass

@@ -108,9 +108,8 @@ class Prologue:
         return None
 
 
-def prologue(tokens: list[Token]) -> Prologue:
+def prologue(tokens: list[Token], base: str | None = None) -> Prologue:
     """BASE and PREFIX declarations at the start of a query (later ones override earlier ones)."""
-    base: str | None = None
     prefixes: dict[str, str] = {}
     i = 0
     while i < len(tokens):

@@ -73,8 +73,12 @@ class Analysis:
         return bool(self.from_default or self.from_named)
 
 
-def analyse(query: str) -> Analysis:
-    """Tokenize and locate the parts the checks need; refuses update operations (403) outright."""
+def analyse(query: str, base: str | None = None) -> Analysis:
+    """Tokenize and locate the parts the checks need; refuses update operations (403) outright.
+
+    ``base``: the IRI relative IRIs resolve against when the query has no BASE (the endpoint's URL,
+    as the evaluation uses), so a relative FROM or SERVICE IRI is checked as what it will mean.
+    """
     try:
         tokens = tokenize(query)
     except LexError as exc:
@@ -84,7 +88,7 @@ def analyse(query: str) -> Analysis:
             raise Rejected(403, f"This SPARQL endpoint is read-only: {t.text.upper()} belongs to SPARQL Update, "
                                 "which is not accepted here. Send a query (SELECT, ASK, CONSTRUCT, DESCRIBE).",
                            "update")
-    pro = prologue(tokens)
+    pro = prologue(tokens, base)
     a = Analysis(query, tokens, pro, "")
     form_idx = next((i for i in range(pro.end, len(tokens)) if tokens[i].is_name(*FORMS)), None)
     if form_idx is not None:

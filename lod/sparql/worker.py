@@ -4,7 +4,7 @@ Started by lod.sparql.executor with one end of an AF_UNIX socket pair as FD. It 
 Internet sockets (lod.sparql.sandbox), then answers jobs until the socket closes. Messages are plain
 tuples (no classes), so either side can be restarted or upgraded without pickle surprises.
 
-Job:   (store_dir, query, fmt, max_rows, union, default_graph|None, named_graphs|None, prefixes, note)
+Job:   (store_dir, query, fmt, max_rows, union, default_graph|None, named_graphs|None, prefixes, note, base_iri)
 Reply: (kind, body, rows, truncated, message) with kind "ok" | "syntax" | "format" | "error"
 """
 
@@ -31,12 +31,12 @@ def serve(conn: Connection, sandbox: bool) -> None:
             return
         if job is None:
             return
-        store_dir, query, fmt, max_rows, union, default_graph, named_graphs, prefixes, note = job
+        store_dir, query, fmt, max_rows, union, default_graph, named_graphs, prefixes, note, base_iri = job
         try:
             if opened is None or opened[0] != store_dir:
                 opened = None
                 opened = (store_dir, ox.Store.read_only(store_dir))
-            kwargs: dict[str, object] = {}
+            kwargs: dict[str, object] = {"base_iri": base_iri or None}
             if default_graph is not None or named_graphs is not None:
                 kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph or []]
                 if named_graphs is not None:
