@@ -6,15 +6,18 @@
   with agents, places and concepts as contextual resources (edm:Agent, edm:Place, skos:Concept).
 * ``rdf``: the record's CIDOC-CRM graph itself, as RDF/XML.
 
-Reading is one ``quads_for_pattern`` over the document's statements in its graph plus one per
-referenced entity for its label: no SPARQL, no whole-graph load, so a page costs what it shows.
+A :class:`RecordView` reads the record through a source: :class:`StoreSource` (the published store:
+one ``quads_for_pattern`` per subject, no SPARQL) or :class:`MemorySource` (the quads the build just
+mapped, for lod.oai.prepared). Both give the same statements, and every choice (which label, value
+order) is made on sorted values, so the two paths write byte-identical XML.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 from lxml import etree
@@ -32,6 +35,7 @@ OWL = "http://www.w3.org/2002/07/owl#"
 CRM = "http://www.cidoc-crm.org/cidoc-crm/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 # Simple DC elements in their customary order, and the dcterms refinements that dumb down to each.
 DC_ELEMENTS = ("title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
@@ -54,9 +58,10 @@ for _el in DC_ELEMENTS:
     for _r in _REFINES.get(_el, ()):
         DC_OF[DCT + _r] = _el
 DC_OF[RDFS + "seeAlso"] = "relation"     # the source archive's own page for the document
-_LABELS = (ox.NamedNode(SKOS + "prefLabel"), ox.NamedNode(RDFS + "label"))
-_TYPE = ox.NamedNode(RDF + "type")
-_NOTATION = ox.NamedNode(SKOS + "notation")
+LABELS = (SKOS + "prefLabel", RDFS + "label")
+TYPE = RDF + "type"
+SAME_AS = OWL + "sameAs"
+NOTATION = SKOS + "notation"
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -66,73 +71,141 @@ def xml_text(value: str) -> str:
     return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
 
 
-@dataclass
-class RecordView:
-    """A document's statements, read once from its record graph, with labels for the IRIs it uses."""
+def _order(term: Term) -> tuple:
+    if isinstance(term, ox.Literal):
+        return (1, term.value, term.language or "", term.datatype.value)
+    return (0 if isinstance(term, ox.NamedNode) else 2, term.value, "", "")
 
-    store: ox.Store
-    graph: ox.NamedNode
-    document: str
-    props: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]] = field(default_factory=dict)
-    shared: dict[str, ox.Literal | None] = field(default_factory=dict)   # labels from other graphs, per request
 
-    @classmethod
-    def read(cls, store: ox.Store, graph: str, document: str, shared: dict | None = None) -> RecordView:
-        view = cls(store, ox.NamedNode(graph), document, shared=shared if shared is not None else {})
-        for q in store.quads_for_pattern(ox.NamedNode(document), None, None, view.graph):
-            view.props.setdefault(q.predicate.value, []).append(q.object)
-        return view
+def best_label(candidates: Iterable[tuple[str, ox.Literal]]) -> ox.Literal | None:
+    """One label, chosen the same way whatever the read order: skos:prefLabel before rdfs:label,
+    English, then untagged, then other languages; ties by text."""
+    best = None
+    for pred, lit in candidates:
+        rank = (LABELS.index(pred), {"en": 0, "": 1}.get(lit.language or "", 2), lit.value, lit.language or "")
+        if best is None or rank < best[0]:
+            best = (rank, lit)
+    return best[1] if best else None
 
-    def values(self, *predicates: str) -> list[ox.NamedNode | ox.Literal | ox.BlankNode]:
-        out: list = []
-        for p in predicates:
-            for v in self.props.get(p, ()):
-                if v not in out:
-                    out.append(v)
+
+# ----------------------------------------------------------------------------------- sources
+class Source(Protocol):
+    def statements(self, subject: str) -> dict[str, list[Term]]: ...      # predicate -> objects, record graph
+    def vocabulary(self, iri: str) -> list[tuple[str, ox.Literal]]: ...   # labels from the ontology graph
+    def quads(self) -> list[ox.Triple]: ...                                # the whole record graph
+
+
+class StoreSource:
+    """A record graph in the published store; vocabulary labels from the ontology graph, cached per page."""
+
+    def __init__(self, store: ox.Store, graph: str, ontology: str, cache: dict | None = None) -> None:
+        self.store, self.graph, self.ontology = store, ox.NamedNode(graph), ox.NamedNode(ontology)
+        self.cache = cache if cache is not None else {}
+
+    def statements(self, subject: str) -> dict[str, list[Term]]:
+        out: dict[str, list[Term]] = {}
+        for q in self.store.quads_for_pattern(ox.NamedNode(subject), None, None, self.graph):
+            out.setdefault(q.predicate.value, []).append(q.object)
         return out
 
+    def vocabulary(self, iri: str) -> list[tuple[str, ox.Literal]]:
+        if iri not in self.cache:
+            node = ox.NamedNode(iri)
+            self.cache[iri] = [(p, q.object) for p in LABELS
+                               for q in self.store.quads_for_pattern(node, ox.NamedNode(p), None, self.ontology)
+                               if isinstance(q.object, ox.Literal)]
+        return self.cache[iri]
+
+    def quads(self) -> list[ox.Triple]:
+        return [q.triple for q in self.store.quads_for_pattern(None, None, None, self.graph)]
+
+
+class MemorySource:
+    """The quads of one record graph as the build mapped them (no store read)."""
+
+    def __init__(self, quads: Iterable[ox.Quad], vocabulary: dict[str, list[tuple[str, ox.Literal]]]) -> None:
+        self._quads = list(quads)
+        self.index: dict[str, dict[str, list[Term]]] = {}
+        for q in self._quads:
+            self.index.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+        self.vocab = vocabulary
+
+    def statements(self, subject: str) -> dict[str, list[Term]]:
+        return self.index.get(subject, {})
+
+    def vocabulary(self, iri: str) -> list[tuple[str, ox.Literal]]:
+        return self.vocab.get(iri, [])
+
+    def quads(self) -> list[ox.Triple]:
+        return [q.triple for q in self._quads]
+
+
+def vocabulary_labels(quads: Iterable[ox.Quad]) -> dict[str, list[tuple[str, ox.Literal]]]:
+    """Labels in the ontology graph's quads, for MemorySource."""
+    out: dict[str, list[tuple[str, ox.Literal]]] = {}
+    for q in quads:
+        if q.predicate.value in LABELS and isinstance(q.object, ox.Literal):
+            out.setdefault(q.subject.value, []).append((q.predicate.value, q.object))
+    return out
+
+
+@dataclass
+class RecordView:
+    """A document's statements with labels, types and links for the IRIs it uses."""
+
+    source: Source
+    document: str
+    props: dict[str, list[Term]] = field(default_factory=dict)
+    _entities: dict[str, dict[str, list[Term]]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, source: Source, document: str) -> RecordView:
+        return cls(source, document, source.statements(document))
+
+    def values(self, *predicates: str) -> list[Term]:
+        out: set[Term] = set()
+        for p in predicates:
+            out.update(v for v in self.props.get(p, ()) if not isinstance(v, ox.BlankNode))
+        return sorted(out, key=_order)
+
+    def about(self, iri: str) -> dict[str, list[Term]]:
+        if iri not in self._entities:
+            self._entities[iri] = self.source.statements(iri)
+        return self._entities[iri]
+
     def label(self, iri: str) -> ox.Literal | None:
-        """skos:prefLabel or rdfs:label: from the record graph (it carries a stub for every entity it
-        uses), else from any graph (vocabulary terms live in the ontology graph), cached per request."""
-        found = self._label_in(iri, self.graph)
-        if found is None:
-            if iri not in self.shared:
-                self.shared[iri] = self._label_in(iri, None)
-            found = self.shared[iri]
-        return found
-
-    def _label_in(self, iri: str, graph: ox.NamedNode | None) -> ox.Literal | None:
-        node = ox.NamedNode(iri)
-        for pred in _LABELS:
-            for q in self.store.quads_for_pattern(node, pred, None, graph):
-                if isinstance(q.object, ox.Literal):
-                    return q.object
-        return None
-
-    def language_code(self, term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
-        """ISO 639 code of a language value: a literal as written, a concept by its skos:notation or
-        its IRI's last segment ({base}vocab/language/ru -> ru)."""
-        if isinstance(term, ox.Literal):
-            return xml_text(term.value)
-        for q in self.store.quads_for_pattern(term, _NOTATION, None, None):
-            return xml_text(q.object.value)
-        last = term.value.rstrip("/").rsplit("/", 1)[-1]
-        return last if _LANG_CODE.match(last) else xml_text(term.value)
+        """The record graph's label (it stubs every entity and concept it uses), else the vocabulary's."""
+        st = self.about(iri)
+        found = best_label((p, o) for p in LABELS for o in st.get(p, ()) if isinstance(o, ox.Literal))
+        return found if found is not None else best_label(self.source.vocabulary(iri))
 
     def types(self, iri: str) -> set[str]:
-        return {q.object.value for q in self.store.quads_for_pattern(ox.NamedNode(iri), _TYPE, None, self.graph)}
+        return {o.value for o in self.about(iri).get(TYPE, ())}
 
-    def text(self, term: ox.NamedNode | ox.Literal | ox.BlankNode, *, keep_iri: bool = False) -> tuple[str, str]:
+    def same_as(self, iri: str) -> list[str]:
+        return sorted(o.value for o in self.about(iri).get(SAME_AS, ()) if isinstance(o, ox.NamedNode))
+
+    def text(self, term: Term, *, keep_iri: bool = False) -> tuple[str, str]:
         """(text, language) of a value: literals as written, IRIs by their label unless ``keep_iri``."""
         if isinstance(term, ox.Literal):
             return xml_text(term.value), term.language or ""
-        if isinstance(term, ox.NamedNode) and not keep_iri:
+        if not keep_iri:
             lab = self.label(term.value)
             if lab is not None:
                 return xml_text(lab.value), lab.language or ""
             if term.value.startswith(DCMITYPE):
                 return term.value[len(DCMITYPE):], ""
         return xml_text(term.value), ""
+
+    def language_code(self, term: Term) -> str:
+        """ISO 639 code: a literal as written, a concept by skos:notation or its IRI's last segment."""
+        if isinstance(term, ox.Literal):
+            return xml_text(term.value)
+        notes = sorted(o.value for o in self.about(term.value).get(NOTATION, ()))
+        if notes:
+            return xml_text(notes[0])
+        last = term.value.rstrip("/").rsplit("/", 1)[-1]
+        return last if _LANG_CODE.match(last) else xml_text(term.value)
 
 
 @dataclass(frozen=True)
@@ -149,7 +222,7 @@ class Format:
     prefix: str
     schema: str
     namespace: str
-    render: Callable[..., etree._Element]   # (store, graph, document, ctx, shared label cache)
+    render: Callable[[RecordView, Context], etree._Element]
 
 
 # ----------------------------------------------------------------------------------- oai_dc
@@ -157,7 +230,7 @@ _KEEP_IRI = {"identifier", "source", "relation"}
 
 
 def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
-    """(element, text, lang) triples of simple Dublin Core, deduplicated, in DC element order."""
+    """(element, text, lang) of simple Dublin Core, deduplicated, in DC element order."""
     seen: set[tuple[str, str]] = set()
     out: list[tuple[str, str, str]] = []
 
@@ -167,19 +240,17 @@ def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
             seen.add((el, text))
             out.append((el, text, lang))
 
-    by_el: dict[str, list] = {el: [] for el in DC_ELEMENTS}
-    for pred, objs in view.props.items():
+    by_el: dict[str, list[str]] = {el: [] for el in DC_ELEMENTS}
+    for pred in view.props:
         el = DC_OF.get(pred)
         if el:
-            by_el[el].extend(objs)
+            by_el[el].append(pred)
     for el in DC_ELEMENTS:
-        for term in by_el[el]:
-            if isinstance(term, ox.BlankNode):
-                continue
+        for term in view.values(*by_el[el]):
             if el == "language":
                 add(el, view.language_code(term))
-                continue
-            add(el, *view.text(term, keep_iri=el in _KEEP_IRI))
+            else:
+                add(el, *view.text(term, keep_iri=el in _KEEP_IRI))
         if el == "publisher" and not by_el[el]:
             add("publisher", ctx.publisher)
         if el == "identifier":
@@ -187,9 +258,7 @@ def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
     return out
 
 
-def render_oai_dc(store: ox.Store, graph: str, document: str, ctx: Context,
-                  shared: dict | None = None) -> etree._Element:
-    view = RecordView.read(store, graph, document, shared)
+def render_oai_dc(view: RecordView, ctx: Context) -> etree._Element:
     root = etree.Element(f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
     for el, text, lang in dc_values(view, ctx):
@@ -235,69 +304,74 @@ def _q(name: str) -> str:
 
 
 def edm_problems(root: etree._Element) -> list[str]:
-    """Europeana's mandatory rules, checked on the rendered EDM: empty list = acceptable."""
+    """Europeana's mandatory rules, checked on rendered EDM: an empty list means acceptable."""
     cho = root.find(_q("edm:ProvidedCHO"))
     agg = root.find(_q("ore:Aggregation"))
+    if cho is None or agg is None or len(root.findall(_q("edm:ProvidedCHO"))) != 1 \
+            or len(root.findall(_q("ore:Aggregation"))) != 1:
+        return ["exactly one edm:ProvidedCHO and one ore:Aggregation are required"]
     problems = []
-    if cho is None or agg is None:
-        return ["one edm:ProvidedCHO and one ore:Aggregation are required"]
     if cho.find(_q("dc:title")) is None and cho.find(_q("dc:description")) is None:
         problems.append("dc:title or dc:description is required")
     if all(cho.find(_q(p)) is None for p in ("dc:subject", "dc:type", "dcterms:temporal", "dcterms:spatial")):
         problems.append("one of dc:subject, dc:type, dcterms:temporal, dcterms:spatial is required")
     if cho.findtext(_q("edm:type")) == "TEXT" and cho.find(_q("dc:language")) is None:
         problems.append("dc:language is required when edm:type is TEXT")
+    if cho.findtext(_q("edm:type")) not in ("TEXT", "IMAGE", "SOUND", "VIDEO", "3D"):
+        problems.append("edm:type must be TEXT, IMAGE, SOUND, VIDEO or 3D")
     for p in ("edm:aggregatedCHO", "edm:dataProvider", "edm:isShownAt", "edm:provider", "edm:rights"):
         if agg.find(_q(p)) is None:
             problems.append(f"{p} is required on the aggregation")
+    if agg.find(_q("edm:aggregatedCHO")) is not None and \
+            agg.find(_q("edm:aggregatedCHO")).get(_RES) != cho.get(_ABOUT):
+        problems.append("edm:aggregatedCHO must point at the ProvidedCHO")
+    rights = agg.find(_q("edm:rights"))
+    if rights is not None and not _RIGHTS.match(rights.get(_RES) or ""):
+        problems.append("edm:rights must be a rightsstatements.org or Creative Commons IRI")
     return problems
 
 
-def render_edm(store: ox.Store, graph: str, document: str, ctx: Context,
-               shared: dict | None = None) -> etree._Element:
-    view = RecordView.read(store, graph, document, shared)
+def render_edm(view: RecordView, ctx: Context) -> etree._Element:
+    document = view.document
     root = etree.Element(_q("rdf:RDF"), nsmap=_EDM_NS)
     cho = etree.SubElement(root, _q("edm:ProvidedCHO"), {_ABOUT: document})
-    contextual: dict[str, str] = {}     # IRI -> EDM contextual class
-    seen: set[tuple[str, str]] = set()
+    contextual: dict[str, str] = {}     # IRI -> EDM contextual class, in first-use order
     for name, preds in _CHO:
+        seen: set[str] = set()
         for term in view.values(*preds):
-            if isinstance(term, ox.BlankNode):
-                continue
             if name == "dc:language":
                 text, lang = view.language_code(term), ""
-                if text and (name, text) not in seen:
-                    seen.add((name, text))
-                    etree.SubElement(cho, _q(name)).text = text
-                continue
-            if isinstance(term, ox.NamedNode) and name != "dc:identifier":
-                if (name, term.value) not in seen:
-                    seen.add((name, term.value))
+            elif isinstance(term, ox.NamedNode) and name != "dc:identifier":
+                if term.value not in seen:
+                    seen.add(term.value)
                     etree.SubElement(cho, _q(name), {_RES: term.value})
                     cls = _contextual_class(view, term.value)
                     if cls:
                         contextual.setdefault(term.value, cls)
                 continue
-            text, lang = view.text(term, keep_iri=name in ("dc:identifier", "dc:source"))
-            if text and (name, text) not in seen:
-                seen.add((name, text))
+            else:
+                text, lang = view.text(term, keep_iri=True)
+            if text and text not in seen:
+                seen.add(text)
                 el = etree.SubElement(cho, _q(name))
                 el.text = text
                 if lang:
                     el.set(XML_LANG, lang)
+    if cho.find(_q("dc:language")) is None:
+        for code in _fallback_languages(view):
+            etree.SubElement(cho, _q("dc:language")).text = code
     if cho.find(_q("dc:type")) is None:    # every record is a text document: say so in DCMI terms
         etree.SubElement(cho, _q("dc:type"), {_RES: DCMITYPE + "Text"})
     etree.SubElement(cho, _q("edm:type")).text = "TEXT"
     for iri, cls in contextual.items():
         ent = etree.SubElement(root, _q(cls), {_ABOUT: iri})
         lab = view.label(iri)
-        if lab is not None:
-            pl = etree.SubElement(ent, _q("skos:prefLabel"))
-            pl.text = xml_text(lab.value)
-            if lab.language:
-                pl.set(XML_LANG, lab.language)
-        for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(OWL + "sameAs"), None, view.graph):
-            etree.SubElement(ent, _q("owl:sameAs"), {_RES: q.object.value})
+        pl = etree.SubElement(ent, _q("skos:prefLabel"))
+        pl.text = xml_text(lab.value) if lab is not None else iri
+        if lab is not None and lab.language:
+            pl.set(XML_LANG, lab.language)
+        for same in view.same_as(iri):
+            etree.SubElement(ent, _q("owl:sameAs"), {_RES: same})
     agg = etree.SubElement(root, _q("ore:Aggregation"), {_ABOUT: document + "#aggregation"})
     etree.SubElement(agg, _q("edm:aggregatedCHO"), {_RES: document})
     etree.SubElement(agg, _q("edm:dataProvider")).text = ctx.publisher
@@ -307,8 +381,17 @@ def render_edm(store: ox.Store, graph: str, document: str, ctx: Context,
     return root
 
 
+def _fallback_languages(view: RecordView) -> list[str]:
+    """dc:language when the record does not state its original's language (EDM requires one for TEXT):
+    the language of the translation it publishes (the text its landing page shows), else ``und``
+    (ISO 639-2 "undetermined")."""
+    codes = {view.language_code(lang) for tr in view.values(CRM + "P73_has_translation")
+             if isinstance(tr, ox.NamedNode) for lang in view.about(tr.value).get(CRM + "P72_has_language", ())}
+    return sorted(codes) or ["und"]
+
+
 def _contextual_class(view: RecordView, iri: str) -> str | None:
-    """The EDM contextual class for an entity the record graph describes with a label, else None."""
+    """The EDM contextual class of an entity the record graph labels (people, places, concepts)."""
     if view.label(iri) is None:
         return None
     types = view.types(iri)
@@ -340,16 +423,15 @@ _RDF_PREFIXES = {"crm": CRM, "rdfs": RDFS, "dcterms": DCT, "owl": OWL, "skos": S
                  "prov": "http://www.w3.org/ns/prov#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
-def render_rdf(store: ox.Store, graph: str, document: str, ctx: Context,
-               shared: dict | None = None) -> etree._Element:
+def render_rdf(view: RecordView, ctx: Context) -> etree._Element:
     """The record graph as RDF/XML (pyoxigraph writes it; literals made XML-safe first)."""
-    triples = [ox.Triple(q.subject, q.predicate, _xml_safe(q.object))
-               for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+    triples = sorted((ox.Triple(t.subject, t.predicate, _xml_safe(t.object)) for t in view.source.quads()),
+                     key=lambda t: (t.subject.value, t.predicate.value, _order(t.object)))
     data = ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_RDF_PREFIXES)
     return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
 
 
-def _xml_safe(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+def _xml_safe(term: Term) -> Term:
     if isinstance(term, ox.Literal) and _NOT_XML.search(term.value):
         if term.language:
             return ox.Literal(xml_text(term.value), language=term.language)

@@ -18,7 +18,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,8 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree
 
 from lod.oai import tokens
-from lod.oai.formats import FORMATS, XSI, Context, check_edm_rights, xml_text
+from lod.oai.formats import FORMATS, XSI, Context, RecordView, StoreSource, xml_text
+from lod.oai.prepared import Prepared, context
 from lod.store import CatalogEntry
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -116,11 +117,12 @@ class Snapshot:
     oxigraph: Any         # pyoxigraph.Store
     build: Path           # builds/<id>
     root: Path | None     # the --store directory
+    prepared: Prepared | None = None
 
     @classmethod
-    def of(cls, store: Any) -> Snapshot:
+    def of(cls, store: Any, prepared: Prepared | None = None) -> Snapshot:
         root = getattr(getattr(store, "layout", None), "root", None)
-        return cls(store.catalog, store.oxigraph, Path(store.build), Path(root) if root else None)
+        return cls(store.catalog, store.oxigraph, Path(store.build), Path(root) if root else None, prepared)
 
 
 @dataclass
@@ -138,6 +140,8 @@ class Repository:
     sets_enabled: bool
     context: Context
     minter: Any                     # lod.uris.Minter
+    settings: Any = None
+    prepared: dict[str, Prepared | None] = field(default_factory=dict)   # per build id, latest two
 
     @classmethod
     def from_settings(cls, settings: Any, store: Any) -> Repository:
@@ -152,10 +156,18 @@ class Repository:
             admin_email=settings.admin_email, repo_id=repository_identifier(settings.base_uri),
             key=tokens.signing_key(settings.secret, root), page_size=settings.oai_page_size,
             token_ttl=settings.oai_token_ttl, sets_enabled=settings.oai_sets,
-            context=Context(publisher=settings.publisher, edm_rights=check_edm_rights(settings.edm_rights),
-                            landing_page=lambda iri: minter.data_document(iri, "html")),
-            minter=minter,
+            context=context(settings), minter=minter, settings=settings,
         )
+
+    def snapshot(self) -> Snapshot:
+        store = self.store
+        build = Path(store.build)
+        if build.name not in self.prepared:
+            if len(self.prepared) >= 2:
+                self.prepared.pop(next(iter(self.prepared)))
+            root = getattr(getattr(store, "layout", None), "root", None)
+            self.prepared[build.name] = Prepared.open(build, self.settings) if root else None
+        return Snapshot.of(store, self.prepared.get(build.name))
 
     def identifier(self, key: str) -> str:
         return f"oai:{self.repo_id}:{quote(key, safe=_ID_SAFE)}"
@@ -252,7 +264,7 @@ def envelope(repo: Repository, now: float, request: Request | None, body: list[e
 def handle(pairs: Sequence[tuple[str, str]], repo: Repository, now: float | None = None) -> bytes:
     """The response document for one OAI-PMH request."""
     now = time.time() if now is None else now
-    repo = replace(repo, store=Snapshot.of(repo.store))
+    repo = replace(repo, store=repo.snapshot())
     request = None
     try:
         request = parse(pairs)
@@ -350,19 +362,29 @@ def _header(parent: etree._Element, entry: CatalogEntry, repo: Repository) -> No
             _el(h, "setSpec", spec)
 
 
-def _record(parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository, shared: dict) -> None:
+def _record(parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository, cache: dict,
+            ready: dict[str, etree._Element]) -> None:
     rec = _el(parent, "record")
     _header(rec, entry, repo)
     if not entry.deleted:
-        document = repo.minter.document(entry.key)
-        _el(rec, "metadata").append(fmt.render(repo.store.oxigraph, entry.graph, document, repo.context, shared))
+        metadata = ready.get(entry.key)
+        if metadata is None:
+            source = StoreSource(repo.store.oxigraph, entry.graph, repo.minter.ontology_graph, cache)
+            metadata = fmt.render(RecordView.read(source, repo.minter.document(entry.key)), repo.context)
+        _el(rec, "metadata").append(metadata)
+
+
+def _prepared(repo: Repository, entries: list[CatalogEntry], prefix: str) -> dict[str, etree._Element]:
+    if repo.store.prepared is None:
+        return {}
+    return repo.store.prepared.get([e.key for e in entries if not e.deleted], prefix)
 
 
 def get_record(req: Request, repo: Repository, now: float) -> etree._Element:
     fmt = _format(req.args["metadataPrefix"])
     entry = _entry(req, repo)
     out = etree.Element(f"{{{OAI}}}GetRecord")
-    _record(out, entry, fmt, repo, {})
+    _record(out, entry, fmt, repo, {}, _prepared(repo, [entry], fmt.prefix))
     return out
 
 
@@ -386,10 +408,11 @@ def list_records(req: Request, repo: Repository, now: float) -> etree._Element:
         raise _err("noRecordsMatch", "no records match the request" if after is None
                    else "no records remain after the dataset was rebuilt")
     out = etree.Element(f"{{{OAI}}}{req.verb}")
-    shared: dict = {}
+    cache: dict = {}
+    ready = _prepared(repo, rows, fmt.prefix) if req.verb == "ListRecords" else {}
     for entry in rows:
         if req.verb == "ListRecords":
-            _record(out, entry, fmt, repo, shared)
+            _record(out, entry, fmt, repo, cache, ready)
         else:
             _header(out, entry, repo)
     size = max(size, cursor + len(rows))
