@@ -244,3 +244,12 @@ def test_retry_after_http_date():
     assert 25 <= (_retry_after(format_datetime(later, usegmt=True)) or 0) <= 31
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert _retry_after("soon") is None and _retry_after(None) is None and _retry_after("7") == 7.0
+
+
+def test_a_trickling_answer_is_cut_at_the_total_deadline(server, tmp_path):
+    c = make(server, tmp_path, read_timeout=1.0, deadline=0.5, retries=0)
+    server.plan("trickle")
+    t0 = time.monotonic()
+    with pytest.raises(RequestFailed, match="no complete answer within 0.5s"):
+        c.api({"action": "wbgetentities", "ids": "Q1"})
+    assert time.monotonic() - t0 < 1.8        # the whole body would take 2 s; each read is quick enough

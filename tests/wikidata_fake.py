@@ -9,7 +9,7 @@ Serves, from tests/fixtures/reconcile/ (TEST FIXTURES, see entities.json "_fixtu
 - ``/reconcile``: a W3C Reconciliation Service (manifest on GET, ``queries`` on POST);
   ``/reconcile-elsewhere`` declares a non-Wikidata identifier space.
 Faults are planned per test: ``fake.plan("maxlag" | "429" | "503" | "500" | "hang" | "malformed" |
-"error" | "slow", times=N, match="substring of the query")``. Every request is recorded (``fake.requests``,
+"error" | "slow" | "trickle", times=N, match="substring of the query")``. Every request is recorded (``fake.requests``,
 ``fake.count``, ``fake.max_active`` for concurrency, ``fake.gzipped``).
 """
 
@@ -245,6 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow":                      # answers normally, late: shows requests never overlap
             fake._stop.wait(0.2)
             fault = None
+        if fault == "trickle":                   # a complete answer, 1 KB every 0.1 s: beats read timeouts
+            return self._trickle()
         if fault == "hang":
             fake._stop.wait(fake.hang_seconds)
             return self._send(200, b'{"too": "late"}')
@@ -282,6 +284,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(fake.manifest(space))
             return self._json(fake.reconcile(json.loads(params["queries"])))
         return self._send(404, b"not found", "text/plain")
+
+    def _trickle(self) -> None:
+        body = json.dumps({"entities": {}, "padding": "x" * 20000}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(0, len(body), 1024):
+                if self.fake._stop.wait(0.1):
+                    return
+                self.wfile.write(body[i:i + 1024])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _json(self, obj: Any) -> None:
         self._send(200, json.dumps(obj, ensure_ascii=False).encode("utf-8"))

@@ -264,7 +264,7 @@ class _Deadline(Exception):
 
 def _read(resp: requests.Response, deadline: float, limit: int) -> bytes:
     chunks, size = [], 0
-    for chunk in resp.iter_content(65536):     # decoded (gzip) content
+    for chunk in resp.iter_content(8192):      # decoded (gzip) content; the deadline is checked per 8 KB
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
