@@ -14,6 +14,8 @@ Dataset semantics, made equal to the embedded store's:
   ``GRAPH <iri>``, which those pragmas would empty on Virtuoso 07.20. Other stores: configure the
   union default graph (Fuseki ``unionDefaultGraph``; GraphDB and QLever query all graphs by default) and
   keep the store for this dataset; the catalog graph is then visible to public queries (docs/deploy.md).
+- a query's own ``FROM``/``FROM NAMED`` decides its dataset (pyoxigraph's union flag would override
+  it; lod.sparql turns the flag off for such queries, so public answers agree);
 - ``default_graph=``/``named_graphs=`` become the protocol's ``default-graph-uri``/``named-graph-uri``;
   the store's own default graph (``DefaultGraph()``) is empty here (all data lives in named graphs), so it
   maps to a graph IRI that holds nothing.
