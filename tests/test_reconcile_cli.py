@@ -355,3 +355,23 @@ def test_the_next_build_publishes_accepted_links_and_loads_the_enrichment(fake, 
     assert not ask(f"<{base}id/person/gao-gang> owl:sameAs ?any")             # never guessed
     assert ask(f"GRAPH <{base}graph/wikidata> {{ wd:Q16988 wdt:P569 ?born }}")
     assert "liu-shaoqi" not in built.report.no_qid and "gao-gang" in built.report.no_qid
+
+
+def test_a_failing_class_check_leaves_only_the_affected_places_incomplete(fake, data):
+    write_authority(data,
+                    Entity("fixtureville", "Fixtureville", "place"),      # class known only through SPARQL
+                    Entity("beijing", "Beijing", "place", ["北京"]),       # a decoy (ship) of unknown class
+                    Entity("anshan", "Anshan", "place"),                  # only built-in classes among candidates
+                    Entity("liu-shaoqi", "Liu Shaoqi", "person", ["刘少奇"]))
+    fake.plan("500", times=3, match="/sparql")                           # one run: 1 try + 2 retries
+    r = lod(fake, data, "--no-enrich")
+    assert r.exit_code == 1 and "class check" in r.stderr
+    rv = review(data)
+    assert rv["fixtureville"]["status"] == "incomplete"
+    assert rv["beijing"]["status"] == "incomplete"              # the ship might have been a place
+    assert authority(data).entities["beijing"].published_qid() is None
+    assert "failures" not in rv["anshan"] and "failures" not in rv["liu-shaoqi"]
+    r = lod(fake, data, "--no-enrich")                                    # SPARQL back: the subclass counts
+    assert r.exit_code == 0 and review(data)["beijing"]["status"] == "auto-accepted"
+    c = review(data)["fixtureville"]["candidates"][0]
+    assert c["qid"] == "Q990000018" and "SPARQL wdt:P279*" in c["evidence"]["type"]

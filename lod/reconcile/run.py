@@ -116,10 +116,13 @@ def reconcile(authority: Any, review: ReviewFile, searcher: Searcher, client: Wi
             by_target[target] = score.score_candidate(e, body, uses.get(e.id, []), kinds, qid=target,
                                                       redirected_from=qid if target != qid else "",
                                                       found_by=how)
-        unchecked = {c for c in classes if c not in kinds}
-        if unchecked and (class_fail or class_miss):
-            o.failures.extend(x for x in class_fail if x not in o.failures)
-            o.missing.extend(x for x in class_miss if x not in o.missing)
+        if e.kind != "person" and (class_fail or class_miss):
+            # only an entry whose candidates have a class that could not be checked is incomplete
+            mine = {c for q in f.hits if q in got for c in wdjson.item_values(got[q].body, "P31")}
+            if any(c not in kinds and c not in score.PLACE_CLASSES and c not in score.ORG_CLASSES
+                   and c != score.HUMAN for c in mine):
+                o.failures.extend(x for x in class_fail if x not in o.failures)
+                o.missing.extend(x for x in class_miss if x not in o.missing)
         o.candidates = sorted(by_target.values(), key=lambda c: (-c.score, c.excluded != "", c.qid))
         o.notes.extend(_also_names(e, o.candidates))
         blockers = [n for n in o.notes if n.startswith("only initials")]
