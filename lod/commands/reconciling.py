@@ -50,6 +50,12 @@ def reconcile_cmd(accepts: tuple[str, ...], rejects: tuple[str, ...], reviewer: 
 
     Without --accept/--reject/--verify: search candidates for every entry without a published QID,
     score them with evidence, write <data>/reconcile/review.yaml, auto-accept only clear winners.
+    See docs/reconcile.md.
+
+    \b
+    Exit codes: 0 done (entries may await review); 1 some work failed or is
+    incomplete (failed requests, offline cache misses, items flagged by --verify);
+    2 usage or system error (no contact online, bad ID=Q…, unreadable files).
     """
     from lod.authority import Authority
     from lod.reconcile import context, score
