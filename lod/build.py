@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from lod.validation import ValidationResult, validate_record
 
 Progress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 1000
+COMPLETE = "COMPLETE"       # written into a build directory once everything in it is in place
 SET_ROOTS = {"archive": "Archives", "language": "Languages", "subject": "Subjects"}
 
 
@@ -140,6 +142,38 @@ def graph_checksum(quads: list[ox.Quad]) -> tuple[str, list[str]]:
     return hashlib.sha256("".join(lines).encode()).hexdigest(), lines
 
 
+def _new_build(layout: Layout) -> Path:
+    """A fresh build directory; build ids have one-second resolution, so a second build that
+    starts within the same second as the last one (same process) waits for the next second."""
+    for _ in range(3):
+        try:
+            return layout.new_build()
+        except FileExistsError:
+            time.sleep(1.0 - time.time() % 1.0 + 0.01)
+    return layout.new_build()
+
+
+def _clear_abandoned(layout: Layout, current: Path) -> None:
+    """Remove builds a killed `lod build` left half-written (no COMPLETE marker, its process gone)."""
+    for p in (layout.root / "builds").iterdir():
+        if p == current or (p / COMPLETE).exists():
+            continue
+        pid = p.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue            # another build is writing it right now
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -213,17 +247,19 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
     try:
         layout.root.mkdir(parents=True, exist_ok=True)
         previous = _previous(layout)
-        build_dir = layout.new_build()
+        build_dir = _new_build(layout)
     except OSError as exc:
         raise BuildError(f"store {layout.root} is not writable: {exc}") from exc
     report = BuildReport(build_dir=build_dir, errors=list(errors))
     try:
         _build_into(build_dir, settings, data, authority_path, authority, records, minter, previous, report,
                     progress)
+        (build_dir / COMPLETE).write_text(f"{_now()} lod {__version__}\n")
         layout.publish(build_dir)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
+    _clear_abandoned(layout, build_dir)
     layout.prune()
     report.seconds = time.monotonic() - t0
     return report
