@@ -279,7 +279,8 @@ class RemoteStore:
     retry_after = 5    # seconds a client is told to wait while the store is unreachable
 
     def __init__(self, url: str, *, base_uri: str, update_url: str = "", user: str = "", password: str = "",
-                 protocol: str = "sparql", timeout: float = 30.0, dumps: str | Path = "var/dumps") -> None:
+                 protocol: str = "sparql", timeout: float = 30.0, dumps: str | Path = "var/dumps",
+                 poll: bool = False) -> None:
         from lod.remote_catalog import RemoteCatalog  # noqa: PLC0415 - the two modules reference each other
 
         if not is_remote(url):
@@ -299,17 +300,30 @@ class RemoteStore:
         self.build = PurePosixPath("unread")   # the published build's stamp (catalog meta built_at) as a name
         self._next_check = 0.0
         self._lock = threading.Lock()
+        self._stop = threading.Event()
         try:
             self.refresh(force=True)
         except StoreUnavailable:
             pass  # start anyway: requests answer 503 until the store is back, then recover by themselves
+        if poll:
+            # Response caches outside Flask (lod.web.asgi) key on ``build`` and never call refresh():
+            # a thread keeps the stamp current, so a rebuild shows within ``check_every`` seconds.
+            threading.Thread(target=self._poll, name="lod-remote-poll", daemon=True).start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.check_every):
+            try:
+                self.refresh()
+            except StoreError:
+                pass   # unreachable for now: requests answer 503; the next look tries again
 
     @classmethod
     def from_settings(cls, settings: Any) -> RemoteStore:
         return cls(settings.store, base_uri=settings.base_uri, update_url=settings.store_update,
                    user=settings.store_user, password=settings.store_password,
                    protocol=getattr(settings, "store_protocol", "sparql") or "sparql",
-                   timeout=float(settings.sparql_timeout), dumps=getattr(settings, "store_dumps", "var/dumps"))
+                   timeout=float(settings.sparql_timeout), dumps=getattr(settings, "store_dumps", "var/dumps"),
+                   poll=True)
 
     @property
     def virtuoso(self) -> bool:
@@ -424,6 +438,7 @@ class RemoteStore:
         return RemoteWriter(self)
 
     def close(self) -> None:
+        self._stop.set()
         for ep in (self.endpoint, self.update_endpoint):
             s = getattr(ep._local, "session", None) if ep else None
             if s is not None:

@@ -31,6 +31,7 @@ class Front:
         store = flask_app.config.get("LOD_STORE")
         layout = getattr(store, "layout", None)
         self.pointer = str(layout.pointer) if layout is not None else None
+        self.store = store
         self.responses = cache.LRU(max_entries=max_entries, max_bytes=max_bytes)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="lod-wsgi")
 
@@ -63,9 +64,10 @@ class Front:
         await loop.run_in_executor(self.executor, self._run_wsgi, environ, send, loop, key)
 
     # ---------------------------------------------------------------- cache
-    def _generation(self) -> int:
+    def _generation(self) -> int | str:
         if self.pointer is None:
-            return 0
+            # a remote store (lod.remote) keeps its build stamp current itself: a rebuild changes the key
+            return str(getattr(self.store, "build", ""))
         try:
             return os.stat(self.pointer).st_mtime_ns
         except OSError:
