@@ -111,6 +111,13 @@ def test_reconcile_writes_the_review_file_and_auto_accepts_only_clear_winners(fa
     # nothing else in the authority changed
     changed = {i for i, e in after.entities.items() if e.to_dict() != before.entities[i].to_dict()}
     assert changed == {"liu-shaoqi", "zhou-enlai"}
+    # invariant: nothing below the documented rule is published without a reviewer
+    for eid, e in after.entities.items():
+        if e.published_qid() and e.confidence != "high":
+            assert e.review["status"] == "auto-accepted"
+            live = [c for c in rv[eid]["candidates"] if "excluded" not in c]
+            assert live[0]["qid"] == e.wikidata and live[0]["score"] >= 0.9
+            assert live[0]["score"] - (live[1]["score"] if len(live) > 1 else 0) >= 0.2
     # batches of at most 50 ids
     assert all(len(s.params["ids"].split("|")) <= 50 for s in fake.requests if "ids" in s.params)
     assert "2 auto-accepted" in r.stdout
