@@ -53,9 +53,8 @@ def statistics(store: Any, base: str) -> Stats:
     with _lock:
         if key in _stats_cache:
             return _stats_cache[key]
-    meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
-    if meta.get("triples", "").isdigit():
-        triples = int(meta["triples"])
+    if getattr(store, "oxigraph", None) is not None:
+        triples = len(store.oxigraph)            # every quad of every named graph
     else:
         triples = _n(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))["n"])
     classes = {row["c"].value: _n(row["n"]) for row in store.query(
