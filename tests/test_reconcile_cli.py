@@ -6,6 +6,7 @@ data is never changed. The fake server counts requests: reruns and offline runs 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,6 +154,11 @@ def test_a_rerun_hits_the_cache_and_offline_works_from_it(fake, data):
     assert r.exit_code == 0 and fake.count == n and "0 requests" in r.stdout
     r = lod(fake, data, "--offline", contact=None)
     assert r.exit_code == 0 and fake.count == n
+    r = lod(fake, data, "--offline", "--json", contact=None)
+    report = json.loads(r.stdout)
+    assert report["exit_code"] == 0 and report["requests"] == 0 and report["missing"] == []
+    shi = next(o for o in report["outcomes"] if o["id"] == "shi-zhe")
+    assert shi["status"] == "review" and shi["candidates"][0]["qid"] == "Q990000012"
 
 
 def test_offline_with_an_empty_cache_reports_what_is_missing(fake, data):
