@@ -70,8 +70,9 @@ def test_seed_b_marx_and_lenin_referred_to(b, authority):
 
 def test_seed_b_citation_and_trailer(b):
     c = b.citation
-    assert (c.archive_abbrev, c.fond, c.opis, c.delo, c.list, c.pages, c.year) == \
-        ("AVPRF", "0100", "49", "9", "202-03", "410", "1956")
+    # "p. 410" between op. and d. is the papka (folder) in Russian archival citations, not a page
+    assert (c.archive_abbrev, c.fond, c.opis, c.papka, c.delo, c.list, c.pages, c.year) == \
+        ("AVPRF", "0100", "49", "410", "9", "202-03", "", "1956")
     assert c.text == "AVPRF f. 0100, op. 49, 1956, p. 410, d. 9, l. 202-03"
     assert b.summary.startswith("Liu Shaoqi discusses the potential withdrawal of Soviet advisors")
     assert b.credits == "This document was made possible with support from Leon Levy Foundation"

@@ -78,6 +78,9 @@ def parse_reference(ref: str, archive: str = "") -> Citation:
         if not part:
             continue
         name = _part_of(part)
+        if name == "pages" and re.match(r"(?i)p\.\s*\d+$", part) and cit.fond and not cit.delo and not cit.papka:
+            # Russian archival order f./op./p./d./l.: a lone "p." before the delo is the papka (folder)
+            name = "papka"
         if name and not getattr(cit, name):
             setattr(cit, name, _part_value(part))
         elif re.fullmatch(r"(1[89]|20)\d\d", part) and not cit.year:
