@@ -105,15 +105,15 @@ class Prepared:
             return None
         return prepared
 
-    def get(self, keys: list[str], prefix: str) -> dict[str, etree._Element]:
+    def get(self, keys: list[str], prefix: str) -> dict[str, bytes]:
+        """Serialised metadata elements by key (as lxml wrote them at build time)."""
         if prefix not in PREPARED or not keys:
             return {}
         out = {}
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             rows = self.db.execute(f"SELECT key, {prefix} FROM records WHERE key IN ({','.join('?' * len(chunk))})",
                                    chunk)
             for key, blob in rows:
-                out[key] = etree.fromstring(zlib.decompress(blob), parser)
+                out[key] = zlib.decompress(blob)
         return out

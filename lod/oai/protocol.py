@@ -188,6 +188,8 @@ class Request:
     args: dict[str, str]
     start: str | None = None
     until: str | None = None
+    # prepared metadata, already serialised by lxml at build time: spliced in after serialisation
+    splices: list[bytes] = field(default_factory=list)
 
 
 def parse(pairs: Sequence[tuple[str, str]]) -> Request:
@@ -239,11 +241,18 @@ def parse(pairs: Sequence[tuple[str, str]]) -> Request:
 
 
 # ----------------------------------------------------------------------------------- response
+_TAGS: dict[str, str] = {}
+
+
 def _el(parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:
-    e = etree.SubElement(parent, f"{{{OAI}}}{name}", attrs)
+    tag = _TAGS.get(name) or _TAGS.setdefault(name, f"{{{OAI}}}{name}")
+    e = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
     if text is not None:
         e.text = text
     return e
+
+
+_SPLICE = re.compile(rb"<\?lod-metadata ([0-9]+)\?>")
 
 
 def envelope(repo: Repository, now: float, request: Request | None, body: list[etree._Element]) -> bytes:
@@ -258,7 +267,11 @@ def envelope(repo: Repository, now: float, request: Request | None, body: list[e
                 attrs[k] = v
     _el(root, "request", repo.base_url, **attrs)
     root.extend(body)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    out = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if request is not None and request.splices:
+        # Only our own processing instructions match: in text and attributes lxml escapes every '<'.
+        out = _SPLICE.sub(lambda m: request.splices[int(m.group(1))], out)
+    return out
 
 
 def handle(pairs: Sequence[tuple[str, str]], repo: Repository, now: float | None = None) -> bytes:
@@ -362,19 +375,23 @@ def _header(parent: etree._Element, entry: CatalogEntry, repo: Repository) -> No
             _el(h, "setSpec", spec)
 
 
-def _record(parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository, cache: dict,
-            ready: dict[str, etree._Element]) -> None:
+def _record(req: Request, parent: etree._Element, entry: CatalogEntry, fmt: Any, repo: Repository, cache: dict,
+            ready: dict[str, bytes]) -> None:
     rec = _el(parent, "record")
     _header(rec, entry, repo)
-    if not entry.deleted:
-        metadata = ready.get(entry.key)
-        if metadata is None:
-            source = StoreSource(repo.store.oxigraph, entry.graph, repo.minter.ontology_graph, cache)
-            metadata = fmt.render(RecordView.read(source, repo.minter.document(entry.key)), repo.context)
-        _el(rec, "metadata").append(metadata)
+    if entry.deleted:
+        return
+    md = _el(rec, "metadata")
+    blob = ready.get(entry.key)
+    if blob is not None:
+        md.append(etree.PI("lod-metadata", str(len(req.splices))))
+        req.splices.append(blob)
+        return
+    source = StoreSource(repo.store.oxigraph, entry.graph, repo.minter.ontology_graph, cache)
+    md.append(fmt.render(RecordView.read(source, repo.minter.document(entry.key)), repo.context))
 
 
-def _prepared(repo: Repository, entries: list[CatalogEntry], prefix: str) -> dict[str, etree._Element]:
+def _prepared(repo: Repository, entries: list[CatalogEntry], prefix: str) -> dict[str, bytes]:
     if repo.store.prepared is None:
         return {}
     return repo.store.prepared.get([e.key for e in entries if not e.deleted], prefix)
@@ -384,7 +401,7 @@ def get_record(req: Request, repo: Repository, now: float) -> etree._Element:
     fmt = _format(req.args["metadataPrefix"])
     entry = _entry(req, repo)
     out = etree.Element(f"{{{OAI}}}GetRecord")
-    _record(out, entry, fmt, repo, {}, _prepared(repo, [entry], fmt.prefix))
+    _record(req, out, entry, fmt, repo, {}, _prepared(repo, [entry], fmt.prefix))
     return out
 
 
@@ -412,7 +429,7 @@ def list_records(req: Request, repo: Repository, now: float) -> etree._Element:
     ready = _prepared(repo, rows, fmt.prefix) if req.verb == "ListRecords" else {}
     for entry in rows:
         if req.verb == "ListRecords":
-            _record(out, entry, fmt, repo, cache, ready)
+            _record(req, out, entry, fmt, repo, cache, ready)
         else:
             _header(out, entry, repo)
     size = max(size, cursor + len(rows))
