@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         lines = [
             f"Records: {args.records} synthetic (bench.generate), document `{key}`; response bytes ours/peer: "
             f"{sizes[0]}/{sizes[1]} (ours adds labels of linked resources and document metadata).",
-            f"Machine: {os.cpu_count()} cores, shared; `wrk -t2 -c8 -d{args.duration}s`, same run.",
+            f"Machine: {os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f} at the end of the "
+            f"run); `wrk -t2 -c8 -d{args.duration}s`, same run, peer first.",
             "",
             "| server | req/s | p99 (ms) | non-2xx | socket errors |",
             "|---|---|---|---|---|",
