@@ -345,3 +345,31 @@ def test_query_log_has_no_personal_data(app, c) -> None:  # noqa: ANN001
     assert set(ok) == {"time", "ms", "status", "outcome", "form", "format", "rows", "bytes", "truncated", "services"}
     assert ok["outcome"] == "ok" and ok["rows"] == 1 and ok["ms"] >= 0
     assert lines[-1]["status"] == 400 and lines[-1]["outcome"] == "syntax"
+
+
+class _StoreWithoutBuild:
+    """A store object like lod.remote.RemoteStore: query() and graph lookups, no local build directory."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.oxigraph = inner.oxigraph  # type: ignore[attr-defined]
+        self.catalog = inner.catalog  # type: ignore[attr-defined]
+
+    def query(self, sparql: str, **kwargs: object) -> object:
+        return self._inner.query(sparql, **kwargs)  # type: ignore[attr-defined]
+
+    def refresh(self, force: bool = False) -> bool:
+        return False
+
+
+def test_store_without_local_build_is_answered_inline(store_dir: Path) -> None:
+    from lod.store import EmbeddedStore
+
+    a = create_app({"store": str(store_dir), "base_uri": BASE}, store=_StoreWithoutBuild(EmbeddedStore(store_dir)))
+    c = a.test_client()
+    assert _count(c.get("/sparql", query_string={"query": Q_COUNT})) > 100
+    r = c.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"})
+    assert r.status_code == 400 and b"SPARQL syntax error" in r.data
+    r = c.get("/sparql", query_string={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
+    assert r.status_code == 403
+    assert "lod_sparql" in a.extensions and not a.extensions["lod_sparql"].executor._started

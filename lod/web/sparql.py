@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from lod.sparql import examples, protocol, service_description
-from lod.sparql.endpoint import Answer, Endpoint, allowlist
+from lod.sparql.endpoint import Answer, Endpoint, InlineRunner, allowlist
 from lod.sparql.results import offers
 from lod.uris import Minter
 from lod.web.negotiation import negotiate
@@ -55,10 +55,20 @@ def _store() -> Any:
 
 
 def _store_dir(store: Any) -> str:
+    """The build's oxigraph directory for the worker pool; "" for a remote store (answered inline)."""
     build = getattr(store, "build", None)
-    if build is None:
-        raise RuntimeError("the SPARQL endpoint needs the embedded store (a remote store answers SPARQL itself)")
-    return str(build / "oxigraph")
+    return str(build / "oxigraph") if build is not None else ""
+
+
+def _inline(store: Any) -> InlineRunner | None:
+    if getattr(store, "build", None) is not None:
+        return None
+    ext = current_app.extensions
+    runner = ext.get("lod_sparql_inline")
+    if runner is None or runner.store is not store:
+        settings = current_app.config["LOD_SETTINGS"]
+        runner = ext["lod_sparql_inline"] = InlineRunner(store, concurrency=settings.sparql_workers)
+    return runner
 
 
 def _has_graph(store: Any):  # noqa: ANN202
@@ -118,7 +128,8 @@ def sparql() -> Response:
         best = negotiate(accept, tuple(table))
         return table[best] if best else None
 
-    ans = endpoint().answer(req, store_dir=_store_dir(store), has_graph=_has_graph(store), choose=choose)
+    ans = endpoint().answer(req, store_dir=_store_dir(store), has_graph=_has_graph(store), choose=choose,
+                            runner=_inline(store))
     return _response(ans)
 
 
