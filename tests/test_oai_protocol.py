@@ -439,3 +439,21 @@ def test_rebuild_after_the_start_build_is_pruned_gets_bad_token(oai: Oai) -> Non
 def test_settings_are_in_the_table() -> None:
     for name in ("oai_page_size", "oai_token_ttl", "oai_sets", "secret", "edm_rights", "admin_email"):
         assert name in config.BY_NAME
+
+
+def test_set_specs_the_protocol_cannot_carry_are_left_out(tmp_path: Path) -> None:
+    recs = [MiniRecord("k0", "Cyrillic subject", "2026-01-01T00:00:00Z", sets=("subject:советский", "language:ru"))]
+    oai = make_oai(tmp_path, recs)
+    specs = [e.text for e in oai.get(verb="ListSets").iterfind(".//o:setSpec", NS)]
+    assert "subject:советский" not in specs and "language:ru" in specs
+    root = oai.get(verb="GetRecord", identifier=oai.ident("k0"), metadataPrefix="oai_dc")
+    assert [e.text for e in root.iterfind(".//o:header/o:setSpec", NS)] == ["language:ru"]
+    assert errors(oai.get(verb="ListIdentifiers", metadataPrefix="oai_dc", set="subject:советский")) == \
+        ["badArgument"]
+
+
+def test_post_with_repeated_and_mixed_arguments(oai: Oai) -> None:
+    resp = oai.client.post("/oai?verb=Identify", data={"verb": "Identify"})
+    assert errors(valid(resp.data)) == ["badVerb"]
+    resp = oai.client.post("/oai?verb=ListSets", data={})
+    assert not errors(valid(resp.data))

@@ -22,7 +22,8 @@ def _check_settings(state) -> None:  # noqa: ANN001 - flask BlueprintSetupState
 
 @bp.route("/oai", methods=["GET", "POST"])
 def oai() -> Response:
-    if request.method == "POST" and request.mimetype != "application/x-www-form-urlencoded":
+    if request.method == "POST" and request.mimetype != "application/x-www-form-urlencoded" \
+            and (request.content_length or request.mimetype):
         return Response("OAI-PMH POST requests must be application/x-www-form-urlencoded\n", status=415,
                         mimetype="text/plain")
     pairs = list(request.args.items(multi=True))
