@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import LiveServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sparql_support import make_store
 
 from lod.sparql.executor import Executor, Job
@@ -70,6 +72,61 @@ def test_service_not_on_allow_list_403(q: str) -> None:
     with pytest.raises(Rejected) as e:
         _check(q)
     assert e.value.status == 403 and "is not on this endpoint's allow-list" in e.value.message
+
+
+def test_escaped_iri_is_checked_as_what_it_means() -> None:
+    """Oxigraph decodes \\u escapes inside IRIs; the check must see the same IRI (no bypass)."""
+    with pytest.raises(Rejected) as e:
+        _check(r"SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/\u0041> { ?s ?p ?o } }")
+    assert e.value.status == 403 and "<http://127.0.0.1:9/A>" in e.value.message
+    _check(r"SELECT * WHERE { SERVICE <https://query.wikidata.org/\u0073parql> { ?s ?p ?o } }")   # allowed
+    with pytest.raises(Rejected) as e:
+        _check(r"SELECT * FROM <file:///etc/\u0070asswd> WHERE { ?s ?p ?o }")
+    assert "<file:///etc/passwd>" in e.value.message
+
+
+@pytest.mark.parametrize("q", ["SELECT * WHERE { SERVICE <a b> { ?s ?p ?o } }",
+                               "SELECT * WHERE { SERVICE undeclared:x { ?s ?p ?o } }",
+                               "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> ?s }",
+                               "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o ",
+                               "SELECT * WHERE { SERVICE"])
+def test_unreadable_service_clause_refused(q: str) -> None:
+    with pytest.raises(Rejected) as e:
+        _check(q)
+    assert e.value.status == 400 and "SERVICE" in e.value.message
+
+
+FRAGMENTS = st.one_of(st.sampled_from([
+    "SERVICE ", "SILENT ", "FROM ", "NAMED ", "LOAD ", "INSERT ", "SELECT * ", "ASK ", "WHERE ", "PREFIX ex: ",
+    "BASE ", "<http://127.0.0.1:9/>", "<rel>", "ex:a ", "?v ", "$w ", "{ ", "} ", "( ", ") ", "'", '"', "'''", "#",
+    "\n", " ", "\\u0041", "_:b ", "@en ", "^^", ". ", "; ", "VALUES ", "FILTER ", "MINUS ", "OPTIONAL "]),
+    st.text(max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=40).map("".join))
+def test_analysis_never_crashes(text: str) -> None:
+    try:
+        a = analyse(text)
+        check(a, allowlist=(), has_graph=lambda g: False)
+    except Rejected as exc:
+        assert 400 <= exc.status < 500 and exc.message
+    else:
+        assert a.services == []   # nothing on the allow-list: an accepted query has no SERVICE
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=100), st.sampled_from([
+    None, "application/x-www-form-urlencoded", "application/sparql-query", "text/plain",
+    "application/sparql-query; charset=latin1", "application/x-www-form-urlencoded; charset=utf-8"]))
+def test_protocol_parse_never_crashes(body: bytes, qs: bytes, ctype: str | None) -> None:
+    from lod.sparql.protocol import ProtocolError, parse
+
+    for method in ("GET", "POST"):
+        try:
+            parse(method, qs, ctype, body)
+        except ProtocolError as exc:
+            assert 400 <= exc.status < 500 and exc.message
 
 
 def test_service_variable_endpoint_403() -> None:

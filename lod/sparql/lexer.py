@@ -24,7 +24,7 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<lstring>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\")
   | (?P<string>'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<badstring>'''|\"\"\"|['"])
@@ -38,6 +38,14 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def iri_text(tok: Token) -> str:
+    """The IRI an IRIREF token denotes, with \\uXXXX / \\UXXXXXXXX escapes decoded (as the parser does)."""
+    return _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), tok.text[1:-1])
 
 
 class LexError(ValueError):
@@ -97,7 +105,7 @@ class Prologue:
     def resolve(self, tok: Token) -> str | None:
         """Absolute IRI of an IRI or prefixed-name token (None when the prefix is undeclared)."""
         if tok.kind == IRI:
-            iri = tok.text[1:-1]
+            iri = iri_text(tok)
             return urljoin(self.base, iri) if self.base else iri
         if tok.kind == PNAME:
             prefix, _, local = tok.text.partition(":")
@@ -115,12 +123,12 @@ def prologue(tokens: list[Token], base: str | None = None) -> Prologue:
     while i < len(tokens):
         t = tokens[i]
         if t.is_name("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == IRI:
-            iri = tokens[i + 1].text[1:-1]
+            iri = iri_text(tokens[i + 1])
             base = urljoin(base, iri) if base else iri
             i += 2
         elif (t.is_name("PREFIX") and i + 2 < len(tokens) and tokens[i + 1].kind == PNAME
               and tokens[i + 1].text.endswith(":") and tokens[i + 2].kind == IRI):
-            iri = tokens[i + 2].text[1:-1]
+            iri = iri_text(tokens[i + 2])
             prefixes[tokens[i + 1].text[:-1]] = urljoin(base, iri) if base else iri
             i += 3
         else:

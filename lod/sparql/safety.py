@@ -154,22 +154,21 @@ def _services(a: Analysis) -> None:
         if silent:
             j += 1
         if j >= len(toks):
-            break
+            raise Rejected(400, "SPARQL syntax error: the query ends after SERVICE", "syntax")
         target = toks[j]
         if target.kind == VAR:
             raise Rejected(403, f"SERVICE {target.text}: the endpoint of a SERVICE must be an IRI on this "
                                 "server's allow-list, not a variable.", "service")
         endpoint = a.prologue.resolve(target)
-        if endpoint is None:   # undeclared prefix or garbage: Oxigraph's parser reports it
-            i = j
-            continue
+        # Anything we cannot read exactly is refused: the engine must never see a SERVICE we did not check.
+        if endpoint is None:
+            raise Rejected(400, f"SERVICE must be followed by an IRI (or a declared prefixed name); found "
+                                f"{target.text[:80]!r}", "service")
         if j + 1 >= len(toks) or not (toks[j + 1].kind == PUNCT and toks[j + 1].text == "{"):
-            i = j
-            continue
+            raise Rejected(400, f"SERVICE <{endpoint}> must be followed by a group pattern {{ ... }}", "service")
         close = matching(toks, j + 1)
         if close >= len(toks):
-            i = j
-            continue
+            raise Rejected(400, f"SERVICE <{endpoint}>: the group pattern is not closed", "syntax")
         in_where = a.where is not None and depth == 1 and a.where[0] < i < a.where[1]
         a.services.append(ServiceClause(
             endpoint=endpoint, silent=silent, start=t.start, end=toks[close].end,
