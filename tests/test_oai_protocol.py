@@ -457,3 +457,9 @@ def test_post_with_repeated_and_mixed_arguments(oai: Oai) -> None:
     assert errors(valid(resp.data)) == ["badVerb"]
     resp = oai.client.post("/oai?verb=ListSets", data={})
     assert not errors(valid(resp.data))
+
+
+def test_bad_admin_email_fails_at_start_up(tmp_path: Path) -> None:
+    make_store(tmp_path / "store", records(), base=BASE)
+    with pytest.raises(ValueError, match="admin_email"):
+        make_oai(tmp_path, admin_email="nobody")

@@ -14,22 +14,22 @@ and nothing else, so memory is flat whatever the repository size.
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
 
-from lod.oai import tokens
-from lod.oai.formats import FORMATS, XSI, Context, RecordView, StoreSource, xml_text
-from lod.oai.prepared import Prepared, context
+from lod.oai import resume, tokens
+from lod.oai.formats import FORMATS, XSI, RecordView, StoreSource, xml_text
+from lod.oai.repository import DOMAIN_RE, Repository, Snapshot, repository_identifier
 from lod.store import CatalogEntry
+
+__all__ = ["handle", "parse", "parse_datestamp", "Repository", "Snapshot", "repository_identifier", "DOMAIN_RE",
+           "OAIError"]
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_ID = "http://www.openarchives.org/OAI/2.0/oai-identifier"
@@ -37,10 +37,8 @@ GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
-DOMAIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _SECONDS = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
-_ID_SAFE = "-_.!~*'();/?:@&=+$,"
 PARENT_SETS = {"archive": "Archives", "language": "Languages", "subject": "Subjects"}
 
 LIST_VERBS = ("ListIdentifiers", "ListRecords")
@@ -93,92 +91,6 @@ def parse_datestamp(value: str, *, end: bool) -> tuple[str, str]:
         return value, "seconds"
     raise ValueError(value)
 
-
-# ----------------------------------------------------------------------------------- repository
-def repository_identifier(base_uri: str) -> str:
-    """The oai-identifier repositoryIdentifier: the base URI's host name (docs/oai.md).
-
-    A host that is not a domain name (``localhost``, an IP address) has none the scheme accepts;
-    it becomes ``<host with dots as hyphens>.localhost`` (RFC 6761: local only), e.g.
-    ``127.0.0.1`` -> ``h127-0-0-1.localhost``.
-    """
-    host = (urlsplit(base_uri).hostname or "").lower()
-    if DOMAIN_RE.match(host) and not host.replace(".", "").isdigit():
-        return host
-    label = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "lod"
-    return (label if label[0].isalpha() else "h" + label) + ".localhost"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The store's published build as one consistent view for a request (a rebuild may land meanwhile)."""
-
-    catalog: Any          # lod.store.Catalog
-    oxigraph: Any         # pyoxigraph.Store
-    build: Path           # builds/<id>
-    root: Path | None     # the --store directory
-    prepared: Prepared | None = None
-
-    @classmethod
-    def of(cls, store: Any, prepared: Prepared | None = None) -> Snapshot:
-        root = getattr(getattr(store, "layout", None), "root", None)
-        return cls(store.catalog, store.oxigraph, Path(store.build), Path(root) if root else None, prepared)
-
-
-@dataclass
-class Repository:
-    """Everything a response needs; the store is re-read per request (it may be rebuilt)."""
-
-    store: Any                      # lod.store.EmbeddedStore (live) or, while handling, a Snapshot
-    base_url: str                   # {base_uri}oai
-    name: str
-    admin_email: str
-    repo_id: str
-    key: bytes
-    page_size: int
-    token_ttl: int
-    sets_enabled: bool
-    context: Context
-    minter: Any                     # lod.uris.Minter
-    settings: Any = None
-    prepared: dict[str, Prepared | None] = field(default_factory=dict)   # per build id, latest two
-
-    @classmethod
-    def from_settings(cls, settings: Any, store: Any) -> Repository:
-        from lod.uris import Minter
-
-        minter = Minter(settings.base_uri)
-        root = getattr(getattr(store, "layout", None), "root", None)
-        if settings.oai_page_size < 1 or settings.oai_token_ttl < 1:
-            raise ValueError("settings oai_page_size and oai_token_ttl must be positive")
-        return cls(
-            store=store, base_url=settings.base_uri + "oai", name=settings.dataset_title,
-            admin_email=settings.admin_email, repo_id=repository_identifier(settings.base_uri),
-            key=tokens.signing_key(settings.secret, root), page_size=settings.oai_page_size,
-            token_ttl=settings.oai_token_ttl, sets_enabled=settings.oai_sets,
-            context=context(settings), minter=minter, settings=settings,
-        )
-
-    def snapshot(self) -> Snapshot:
-        store = self.store
-        build = Path(store.build)
-        if build.name not in self.prepared:
-            if len(self.prepared) >= 2:
-                self.prepared.pop(next(iter(self.prepared)))
-            root = getattr(getattr(store, "layout", None), "root", None)
-            self.prepared[build.name] = Prepared.open(build, self.settings) if root else None
-        return Snapshot.of(store, self.prepared.get(build.name))
-
-    def identifier(self, key: str) -> str:
-        return f"oai:{self.repo_id}:{quote(key, safe=_ID_SAFE)}"
-
-    def key_of(self, identifier: str) -> str | None:
-        prefix = f"oai:{self.repo_id}:"
-        return unquote(identifier[len(prefix):]) if identifier.startswith(prefix) else None
-
-    @property
-    def build_id(self) -> str:
-        return self.store.build.name
 
 
 # ----------------------------------------------------------------------------------- request
@@ -458,55 +370,13 @@ def _continue(req: Request, repo: Repository, now: float) -> tokens.Token:
         raise _err("badResumptionToken", f"this resumption token continues {tok.verb}, not {req.verb}")
     if tok.build == repo.build_id:
         return tok
-    problem = rebuilt_since(repo, tok)
+    problem = resume.rebuilt_since(repo, tok)
     if problem:
         raise _err("badResumptionToken", f"the dataset was rebuilt during this harvest and {problem}; "
                    "restart the harvest (an incremental harvest from its start time is enough)")
     remaining = repo.store.catalog.count(start=tok.start, until=tok.until, set_spec=tok.set_spec) - \
-        _count_upto(repo, tok)
+        resume.count_upto(repo, tok)
     return tokens.Token(**{**tok.__dict__, "size": tok.cursor + remaining, "build": repo.build_id})
-
-
-def _count_upto(repo: Repository, tok: tokens.Token) -> int:
-    sql, args = repo.store.catalog._filter(tok.start, tok.until, tok.set_spec)
-    sql = sql.replace("SELECT r.*", "SELECT COUNT(*)") + " AND (r.datestamp, r.key) <= (?, ?)"
-    return repo.store.catalog.db.execute(sql, [*args, *tok.after]).fetchone()[0]
-
-
-def rebuilt_since(repo: Repository, tok: tokens.Token) -> str | None:
-    """Why continuing after ``tok.after`` in the current build could skip or silently drop records.
-
-    Keyset paging stays exact across a rebuild when every record at or before the cursor is the same
-    in both builds: records the rebuild changed, added or deleted then carry a newer datestamp, lie
-    after the cursor and are sent (once, in their new state) later in this harvest. So compare the
-    two catalogs up to the cursor; any difference, or a build that is gone, means the harvest must
-    restart (None: safe to continue).
-    """
-    root = repo.store.root
-    old = root / "builds" / tok.build / "catalog.sqlite" if root else None
-    new = repo.store.build / "catalog.sqlite"
-    if old is None or "/" in tok.build or not old.is_file():
-        return "the build it started on is no longer kept"
-    db = sqlite3.connect(f"file:{new}?mode=ro&immutable=1", uri=True)
-    try:
-        db.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro&immutable=1",))
-        changed = db.execute(
-            "SELECT n.key FROM main.records n LEFT JOIN old.records o ON o.key = n.key "
-            "WHERE (n.datestamp, n.key) <= (?, ?) AND (o.key IS NULL OR o.datestamp != n.datestamp "
-            "OR o.checksum != n.checksum OR o.deleted != n.deleted OR o.sets != n.sets) LIMIT 1",
-            tok.after).fetchone()
-        if changed:
-            return f"record {changed[0]!r} changed without a newer datestamp"
-        gone = db.execute(
-            "SELECT o.key FROM old.records o LEFT JOIN main.records n ON n.key = o.key "
-            "WHERE (o.datestamp, o.key) <= (?, ?) AND n.key IS NULL LIMIT 1", tok.after).fetchone()
-        if gone:
-            return f"record {gone[0]!r} vanished without a deleted record"
-    except sqlite3.Error as exc:
-        return f"its catalog cannot be compared ({exc})"
-    finally:
-        db.close()
-    return None
 
 
 VERBS: dict[str, Callable[[Request, Repository, float], etree._Element]] = {
