@@ -32,6 +32,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -247,16 +248,62 @@ class RemoteQuads:
     Semantics as in pyoxigraph: ``graph=None`` matches every graph, the store default graph is empty
     here, and ``query`` has no implicit union. A blank node from an earlier answer cannot be looked up
     again in a remote store (its label is the store's own), so such a pattern matches nothing.
+
+    Speed: describing a document asks for dozens of patterns (labels of every linked resource...), a
+    network round trip each. So a subject's statements and a graph's statements are fetched whole,
+    once per published build, and kept in a bounded LRU; the patterns are answered from them. The
+    build stamp is part of the key: a rebuild empties it.
     """
+
+    max_quads = 200_000   # statements kept per process
+    max_one = 5_000       # a subject or graph with more statements is not kept (asked pattern by pattern)
 
     def __init__(self, store: RemoteStore) -> None:
         self.store = store
+        self._cache: OrderedDict[tuple[str, str], list[ox.Quad]] = OrderedDict()
+        self._size = 0
+        self._build: object = None
+        self._lock = threading.Lock()
+
+    def _whole(self, kind: str, node: ox.NamedNode) -> list[ox.Quad] | None:
+        key = (kind, node.value)
+        with self._lock:
+            if self._build != self.store.build:
+                self._cache.clear()
+                self._size, self._build = 0, self.store.build
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        if kind == "s":
+            q = f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} LIMIT {self.max_one + 1}"
+            quads = [ox.Quad(node, r["p"], r["o"], r["g"]) for r in self.store.query(q)]
+        else:
+            q = f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }} LIMIT {self.max_one + 1}"
+            quads = [ox.Quad(r["s"], r["p"], r["o"], node) for r in self.store.query(q)]
+        if len(quads) > self.max_one:
+            return None
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = quads
+                self._size += len(quads)
+                while self._size > self.max_quads and self._cache:
+                    self._size -= len(self._cache.popitem(last=False)[1])
+        return quads
 
     def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,  # noqa: A002
                           graph_name: Any = None) -> Iterator[ox.Quad]:
         terms = (subject, predicate, object, graph_name)
         if any(isinstance(t, ox.BlankNode) for t in terms) or isinstance(graph_name, ox.DefaultGraph):
             return iter(())
+        whole = None
+        if isinstance(subject, ox.NamedNode) and object is None:
+            whole = self._whole("s", subject)
+        elif subject is None and predicate is None and object is None and isinstance(graph_name, ox.NamedNode):
+            whole = self._whole("g", graph_name)
+        if whole is not None:
+            return iter([q for q in whole if (predicate is None or q.predicate == predicate)
+                         and (graph_name is None or q.graph_name == graph_name)])
         s, p, o, g = (str(t) if t is not None else f"?{v}" for t, v in zip(terms, "spog", strict=True))
         rows = self.store.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}")
         return (ox.Quad(subject or r["s"], predicate or r["p"], object or r["o"], graph_name or r["g"])
