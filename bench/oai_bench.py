@@ -54,10 +54,12 @@ def prepare(records: int, work: Path) -> tuple[Path, dict[str, float]]:
     from lod import config
     from lod.build import build
 
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     t0 = time.time()
-    write_data(records, work / "data", progress=True)
+    records_dir = work / "data" / "records"
+    if not (work / "data" / "authority.yaml").is_file():
+        shutil.rmtree(work, ignore_errors=True)
+        write_data(0, work / "data", progress=False)          # authority.yaml; records below
+    _write_records(records, records_dir)
     t1 = time.time()
     settings = config.load({"store": str(store), "data": str(work / "data"), "base_uri": BASE, "offline": True})
     report = build(settings, progress=_progress)
@@ -66,6 +68,35 @@ def prepare(records: int, work: Path) -> tuple[Path, dict[str, float]]:
         raise RuntimeError(f"build published {len(report.published)} of {records}: {report.errors[:3]}")
     marker.write_text(f"{records}\n")
     return store, {"generate_s": t1 - t0, "build_s": t2 - t1}
+
+
+def _write_records(n: int, records_dir: Path, seed: int = 1) -> None:
+    """bench.generate records 0..n-1 as `write_data` writes them, in two processes, resuming a partial run."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    existing = sorted(records_dir.glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+    for path in existing[-20:]:         # an interrupted run may have left the last files half-written
+        path.unlink()
+    chunks = [(lo, min(lo + 2000, n), records_dir, seed) for lo in range(0, n, 2000)]
+    with ProcessPoolExecutor(2) as pool:
+        for done, _ in enumerate(pool.map(_write_range, chunks), 1):
+            if done % 5 == 0:
+                print(f"  generated {min(done * 2000, n)}/{n}", file=sys.stderr)
+
+
+def _write_range(job: tuple[int, int, Path, int]) -> None:
+    from bench.generate import people, record
+    from lod.sources.record_files import dumps
+
+    lo, hi, records_dir, seed = job
+    pool = people(seed)
+    for i in range(lo, hi):
+        rec = record(i, seed, pool)
+        path = records_dir / f"{rec.key}.yaml"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(dumps(rec, {"source": "bench/generate.py"}), encoding="utf-8")
+            tmp.rename(path)
 
 
 _last = [0.0]

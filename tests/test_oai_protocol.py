@@ -312,7 +312,7 @@ hostile = st.text(alphabet=st.sampled_from(list("<>&\"'\x00\x01\x0b\x1f\x7f\u202
                                            + list(string.ascii_letters[:6])), max_size=12)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(st.tuples(st.sampled_from(["verb", "metadataPrefix", "identifier", "from", "until", "set",
                                                  TOKEN]) | hostile, hostile | st.sampled_from(
     ["ListRecords", "GetRecord", "Identify", "oai_dc", "2026-01-01"])), max_size=5))
