@@ -112,7 +112,9 @@ class Authority:
         if not path.exists():
             return cls()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            # libyaml when available: same safe subset, ~10x faster on a large authority
+            data = yaml.load(path.read_text(encoding="utf-8"),  # noqa: S506 - a safe loader
+                             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             raise RecordError(f"not valid YAML: {exc}".splitlines()[0], file=str(path),

@@ -9,6 +9,7 @@ the authority resolves them to entities at mapping time, so a curator edits name
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -155,8 +156,14 @@ def _prune(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """get_type_hints evaluates string annotations on every call; once per class is enough."""
+    return get_type_hints(cls)
+
+
 def _build(cls: type, data: dict[str, Any], *, file: str | None, record: str, prefix: str) -> Any:
-    hints = get_type_hints(cls)
+    hints = _type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:

@@ -6,9 +6,13 @@ silently corrupts names ("Vas'kov", "Satō"), so a curator is told where the bad
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lod.records import RecordError
+
+# control characters other than tab, newline, carriage return, form feed (a regex: fast on 100k files)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def decode(data: bytes, *, file: str) -> str:
@@ -26,7 +30,7 @@ def decode(data: bytes, *, file: str) -> str:
         bad = data[exc.start:exc.start + 4].hex(" ")
         raise RecordError(f"not UTF-8: undecodable bytes {bad} at offset {exc.start}; "
                           "re-save the file as UTF-8", file=file, line=line) from None
-    controls = sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\t\n\r\f")
+    controls = len(_CONTROLS.findall(text, 0, 4096))
     if controls > 8:
         raise RecordError(f"binary data ({controls} control characters in the first 4 KB): "
                           "not a text source", file=file)
