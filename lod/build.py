@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ class BuildReport:
     deleted: list[str] = field(default_factory=list)     # catalog entries newly marked deleted
     triples: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)   # stage -> seconds (read, map+load, dumps, ...)
 
     @property
     def exit_code(self) -> int:
@@ -137,8 +139,14 @@ def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, referen
 
 
 def graph_checksum(quads: list[ox.Quad]) -> tuple[str, list[str]]:
-    """Canonical checksum of a record graph: SHA-256 of its sorted N-Triples lines (no blank nodes)."""
-    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
+    """Canonical checksum of a record graph: SHA-256 of its sorted N-Triples lines (no blank nodes).
+
+    One ``str(quad)`` per quad, the graph name cut off the end (every quad is in the same graph).
+    """
+    if not quads:
+        return hashlib.sha256(b"").hexdigest(), []
+    cut = -len(str(quads[0].graph_name)) - 1
+    lines = sorted([str(q)[:cut] + " .\n" for q in quads])
     return hashlib.sha256("".join(lines).encode()).hexdigest(), lines
 
 
@@ -241,7 +249,10 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
     if str(settings.store).startswith(("http://", "https://")):
         raise BuildError(f"--store {settings.store} is a remote store; `lod build` writes an embedded one")
     data, _records_dir, authority_path = _data_paths(settings)
+    if progress:
+        progress("reading", 0, 1)
     authority, records, errors = load_inputs(settings)
+    t_read = time.monotonic()
     minter = Minter(settings.base_uri)
     layout = Layout(settings.store)
     try:
@@ -251,6 +262,7 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
     except OSError as exc:
         raise BuildError(f"store {layout.root} is not writable: {exc}") from exc
     report = BuildReport(build_dir=build_dir, errors=list(errors))
+    report.timings["read"] = t_read - t0
     try:
         _build_into(build_dir, settings, data, authority_path, authority, records, minter, previous, report,
                     progress)
@@ -276,6 +288,8 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     dumps = build_dir / "dumps"
     dumps.mkdir()
     nt = gzip.open(dumps / "dataset.nt.gz", "wb", compresslevel=3)
+    ttl_file = gzip.open(dumps / "dataset.ttl.gz", "wb", compresslevel=3)
+    ttl = TurtleWriter(ttl_file)
 
     def rel(path: Path) -> str:
         try:
@@ -301,6 +315,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                 continue
             checksum, lines = graph_checksum(c.quads)
             nt.write("".join(lines).encode())
+            ttl.write(lines)
             yield from c.quads
             oai.add(c.record.key, c.quads)
             graph = minter.record_graph(c.record.key)
@@ -333,18 +348,23 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
 
     store = ox.Store(str(build_dir / "oxigraph"))
     try:
+        t = time.monotonic()
         store.bulk_extend(quads())
+        report.timings["map+validate+load"] = time.monotonic() - t
         store.extend([ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime),
                               prov.g)])
         store.flush()
         _dump_shared_graphs(nt, store, minter)
         if progress:
             progress("dumps", 0, 1)
-        _turtle_dump(store, dumps / "dataset.ttl.gz")
+        t = time.monotonic()
+        _turtle_dump(store, ttl_file, minter)
+        report.timings["dumps"] = time.monotonic() - t
         if progress:
             progress("dumps", 1, 1)
     finally:
         nt.close()
+        ttl_file.close()
         del store
 
     report.no_qid = sorted({e.id for e in [*authority.entities.values(), *mapper.unknown_entities.values()]  # type: ignore[attr-defined]
@@ -354,7 +374,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         if r.withdrawn:
             entries.append(CatalogEntry(r.key, minter.record_graph(r.key), "", started, True, r.title.strip(),
                                         [], rel(p)))
+    t = time.monotonic()
     _write_catalog(build_dir / "catalog.sqlite", entries, previous, set_names, report, settings, started)
+    report.timings["catalog"] = time.monotonic() - t
 
 
 def _dump_shared_graphs(nt: gzip.GzipFile, store: ox.Store, minter: Minter) -> None:
@@ -363,17 +385,71 @@ def _dump_shared_graphs(nt: gzip.GzipFile, store: ox.Store, minter: Minter) -> N
         store.dump(nt, ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 
 
-def _turtle_dump(store: ox.Store, path: Path) -> None:
-    """Turtle of the union of all graphs: one prefix block, then each graph's triples (grouped by subject).
+def _turtle_dump(store: ox.Store, out: gzip.GzipFile, minter: Minter) -> None:
+    """Append the shared graphs (ontology, authority, provenance, enrichment) to the Turtle dump."""
+    for graph in (minter.ontology_graph, minter.authority_graph, minter.provenance_graph, minter.enrichment_graph):
+        chunk = store.dump(None, ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(graph), prefixes=ns.PREFIXES)
+        out.write(_strip_prefixes(chunk))
 
-    A triple asserted in several graphs (the person/place stubs each record graph carries) may appear
-    once per graph; loading the file gives the union graph all the same.
+
+class TurtleWriter:
+    """dataset.ttl.gz: Turtle of the union of all graphs, written while the build streams.
+
+    One prefix block, then each record graph from its sorted N-Triples lines with subjects and
+    predicates grouped (N-Triples terms are valid Turtle terms) and known namespaces abbreviated
+    in predicates and classes; the shared graphs are appended from the store at the end. A triple
+    asserted in several graphs (the stubs each record graph carries) may appear once per graph;
+    loading the file gives the union graph all the same.
     """
-    with gzip.open(path, "wb", compresslevel=3) as out:
+
+    def __init__(self, out: gzip.GzipFile) -> None:
+        self.out = out
+        self._abbr: dict[str, str] = {f"<{ns.RDF}type>": "a"}
         out.write("".join(f"@prefix {p}: <{iri}> .\n" for p, iri in ns.PREFIXES.items()).encode())
-        for g in sorted(store.named_graphs(), key=str):
-            chunk = store.dump(None, ox.RdfFormat.TURTLE, from_graph=g, prefixes=ns.PREFIXES)
-            out.write(_strip_prefixes(chunk))
+
+    def _short(self, term: str) -> str:
+        short = self._abbr.get(term)
+        if short is None:
+            short = term
+            iri = term[1:-1]
+            for prefix, base in ns.PREFIXES.items():
+                if iri.startswith(base) and _LOCAL.fullmatch(iri[len(base):]):
+                    short = f"{prefix}:{iri[len(base):]}"
+                    break
+            if len(self._abbr) < 10_000:
+                self._abbr[term] = short
+        return short
+
+    def write(self, lines: list[str]) -> None:
+        """One graph's sorted N-Triples lines."""
+        parts: list[str] = []
+        subject = predicate = None
+        short = self._short
+        for line in lines:
+            s, p, rest = line.split(" ", 2)
+            o = rest[:-3]
+            if s != subject:
+                if subject is not None:
+                    parts.append(" .\n")
+                parts.append(s)
+                parts.append(" ")
+                parts.append(short(p))
+                subject, predicate = s, p
+            elif p != predicate:
+                parts.append(" ;\n    ")
+                parts.append(short(p))
+                predicate = p
+            else:
+                parts.append(" ,")
+            parts.append(" ")
+            parts.append(short(o) if p == _RDF_TYPE_NT and o.startswith("<") else o)
+        if subject is not None:
+            parts.append(" .\n")
+        self.out.write("".join(parts).encode())
+
+
+_RDF_TYPE_NT = f"<{ns.RDF}type>"
+_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _strip_prefixes(chunk: bytes) -> bytes:

@@ -69,21 +69,21 @@ class Constraint:
 
 @dataclass
 class PropertyShape:
-    path: str
+    path: ox.NamedNode
     severity: str
     message: str
     min_count: int | None = None
     max_count: int | None = None
     value_checks: tuple[tuple[str, Any], ...] = ()   # (component, predicate(term, ctx) -> bool)
-    less_eq: str | None = None
+    less_eq: ox.NamedNode | None = None
 
 
 @dataclass
 class NodeShape:
     iri: str
-    target_class: tuple[str, ...]
-    target_objects_of: tuple[str, ...]
-    target_subjects_of: tuple[str, ...]
+    target_class: tuple[ox.NamedNode, ...]
+    target_objects_of: tuple[ox.NamedNode, ...]
+    target_subjects_of: tuple[ox.NamedNode, ...]
     properties: tuple[PropertyShape, ...]
 
 
@@ -125,9 +125,9 @@ class CompiledShapes:
                 raise ShapeError(f"{subj}: unsupported node-shape keys {sorted(extra)}")
             self.shapes.append(NodeShape(
                 iri=subj.strip("<>"),
-                target_class=tuple(o.value for o in props.get(SH + "targetClass", [])),
-                target_objects_of=tuple(o.value for o in props.get(SH + "targetObjectsOf", [])),
-                target_subjects_of=tuple(o.value for o in props.get(SH + "targetSubjectsOf", [])),
+                target_class=tuple(props.get(SH + "targetClass", [])),
+                target_objects_of=tuple(props.get(SH + "targetObjectsOf", [])),
+                target_subjects_of=tuple(props.get(SH + "targetSubjectsOf", [])),
                 properties=tuple(self._property(idx, str(p)) for p in props.get(SH + "property", []))))
         self.shapes.sort(key=lambda s: s.iri)
 
@@ -149,18 +149,18 @@ class CompiledShapes:
             checks.append(("OrConstraintComponent",
                            lambda t, ctx, alts=alts: any(all(f(t, ctx) for _c, f in alt) for alt in alts)))
         return PropertyShape(
-            path=path.value, severity=sev,
+            path=path, severity=sev,
             message=one[SH + "message"].value if SH + "message" in one else "",
             min_count=int(one[SH + "minCount"].value) if SH + "minCount" in one else None,
             max_count=int(one[SH + "maxCount"].value) if SH + "maxCount" in one else None,
             value_checks=tuple(checks),
-            less_eq=one[SH + "lessThanOrEquals"].value if SH + "lessThanOrEquals" in one else None)
+            less_eq=one.get(SH + "lessThanOrEquals"))
 
     @staticmethod
     def _value_checks(idx: dict[str, dict[str, list[Any]]], one: dict[str, Any]) -> list[tuple[str, Any]]:
         checks: list[tuple[str, Any]] = []
         if SH + "class" in one:
-            cls = one[SH + "class"].value
+            cls = one[SH + "class"]
             checks.append(("ClassConstraintComponent", lambda t, ctx, c=cls: ctx.is_instance(t, c)))
         if SH + "datatype" in one:
             dt = one[SH + "datatype"].value
@@ -184,8 +184,8 @@ class CompiledShapes:
 
     # -------------------------------------------------------------------------- validating
     @staticmethod
-    def _focus(shape: NodeShape, ctx: _Data) -> set[str]:
-        focus: set[str] = set()
+    def _focus(shape: NodeShape, ctx: _Data) -> set[Any]:
+        focus: set[Any] = set()
         for c in shape.target_class:
             focus |= ctx.instances(c)
         for p in shape.target_objects_of:
@@ -197,49 +197,52 @@ class CompiledShapes:
     def focus_nodes(self, quads: Iterable[ox.Quad | ox.Triple]) -> dict[str, set[str]]:
         """Shape IRI -> the nodes it validates in this graph (N-Triples form): shows what is covered."""
         ctx = _Data(quads)
-        return {shape.iri: self._focus(shape, ctx) for shape in self.shapes}
+        return {shape.iri: {str(f) for f in self._focus(shape, ctx)} for shape in self.shapes}
 
     def validate(self, quads: Iterable[ox.Quad | ox.Triple], record: str = "") -> list[ValidationResult]:
         ctx = _Data(quads)
         results: list[ValidationResult] = []
+        empty: dict[Any, list[Any]] = {}
         for shape in self.shapes:
-            for f in sorted(self._focus(shape, ctx)):
-                fprops = ctx.spo.get(f, {})
+            for f in self._focus(shape, ctx):
+                fprops = ctx.spo.get(f, empty)
                 for ps in shape.properties:
-                    values = fprops.get(ps.path, [])
-                    emit = functools.partial(_result, results, record, f, ps)
-                    if ps.min_count is not None and len(values) < ps.min_count:
-                        emit("MinCountConstraintComponent", "")
-                    if ps.max_count is not None and len(values) > ps.max_count:
-                        emit("MaxCountConstraintComponent", "")
+                    values = fprops.get(ps.path, ())
+                    n = len(values)
+                    if ps.min_count is not None and n < ps.min_count:
+                        _result(results, record, f, ps, "MinCountConstraintComponent", "")
+                    if ps.max_count is not None and n > ps.max_count:
+                        _result(results, record, f, ps, "MaxCountConstraintComponent", "")
+                    if not n:
+                        continue
                     for comp, check in ps.value_checks:
                         for v in values:
                             if not check(v, ctx):
-                                emit(comp, str(v))
+                                _result(results, record, f, ps, comp, str(v))
                     if ps.less_eq is not None:
-                        others = fprops.get(ps.less_eq, [])
                         for v in values:
-                            for w in others:
+                            for w in fprops.get(ps.less_eq, ()):
                                 if not _less_eq(v, w):
-                                    emit("LessThanOrEqualsConstraintComponent", str(v))
+                                    _result(results, record, f, ps, "LessThanOrEqualsConstraintComponent", str(v))
         return sorted(set(results))
 
 
-def _result(out: list[ValidationResult], record: str, focus: str, ps: PropertyShape, comp: str, value: str) -> None:
-    out.append(ValidationResult(record, focus.strip("<>") if focus.startswith("<") else focus, ps.path,
-                                ps.message, ps.severity, value, comp))
+def _result(out: list[ValidationResult], record: str, focus: Any, ps: PropertyShape, comp: str, value: str) -> None:
+    node = focus.value if isinstance(focus, ox.NamedNode) else str(focus)
+    out.append(ValidationResult(record, node, ps.path.value, ps.message, ps.severity, value, comp))
 
 
 class _Data:
-    """A record graph indexed for shape checks: subject -> predicate -> objects, types with subclass closure."""
+    """A record graph indexed for shape checks, keyed by pyoxigraph terms (hashing one is cheaper than
+    building its string): subject -> predicate -> objects, class -> instances, subclass closure."""
 
     __slots__ = ("spo", "by_class", "sub")
 
     def __init__(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
-        spo: dict[str, dict[str, list[Any]]] = {}
-        by_class: dict[str, list[str]] = {}
+        spo: dict[Any, dict[Any, list[Any]]] = {}
+        by_class: dict[Any, list[Any]] = {}
         for q in quads:
-            s, p, o = str(q.subject), q.predicate.value, q.object
+            s, p, o = q.subject, q.predicate, q.object
             props = spo.get(s)
             if props is None:
                 props = spo[s] = {}
@@ -248,21 +251,21 @@ class _Data:
                 props[p] = [o]
             else:
                 objs.append(o)
-            if p == RDF_TYPE and isinstance(o, ox.NamedNode):
-                by_class.setdefault(o.value, []).append(s)
+            if p == _TYPE:
+                by_class.setdefault(o, []).append(s)
         self.spo, self.by_class = spo, by_class
-        self.sub: dict[str, set[str]] = {}
+        self.sub: dict[Any, set[Any]] = {}
         for s, props in spo.items():
-            for o in props.get(SUBCLASS, ()):
-                self.sub.setdefault(o.value, set()).add(s.strip("<>"))
+            for o in props.get(_SUBCLASS, ()):
+                self.sub.setdefault(o, set()).add(s)
 
-    def subjects_of(self, pred: str) -> list[str]:
+    def subjects_of(self, pred: Any) -> list[Any]:
         return [s for s, props in self.spo.items() if pred in props]
 
-    def objects_of(self, pred: str) -> set[str]:
-        return {str(o) for props in self.spo.values() for o in props.get(pred, ())}
+    def objects_of(self, pred: Any) -> set[Any]:
+        return {o for props in self.spo.values() for o in props.get(pred, ())}
 
-    def _classes(self, cls: str) -> set[str]:
+    def _classes(self, cls: Any) -> set[Any]:
         seen, todo = {cls}, [cls]
         while todo:
             for c in self.sub.get(todo.pop(), ()):
@@ -271,19 +274,24 @@ class _Data:
                     todo.append(c)
         return seen
 
-    def instances(self, cls: str) -> set[str]:
+    def instances(self, cls: Any) -> set[Any]:
         if not self.sub:
             return set(self.by_class.get(cls, ()))
         return {s for c in self._classes(cls) for s in self.by_class.get(c, ())}
 
-    def is_instance(self, term: Any, cls: str) -> bool:
+    def is_instance(self, term: Any, cls: Any) -> bool:
         if isinstance(term, ox.Literal):
             return False
-        types = self.spo.get(str(term), {}).get(RDF_TYPE, ())
+        props = self.spo.get(term)
+        types = props.get(_TYPE, ()) if props else ()
         if not self.sub:
-            return any(t.value == cls for t in types)
+            return cls in types
         classes = self._classes(cls)
-        return any(t.value in classes for t in types if isinstance(t, ox.NamedNode))
+        return any(t in classes for t in types)
+
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+_SUBCLASS = ox.NamedNode(SUBCLASS)
 
 
 _LEXICAL = {

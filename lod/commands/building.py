@@ -85,6 +85,8 @@ def build_cmd(progress: bool | None, verbose: bool, **options: Any) -> None:
     for err in report.errors:
         click.echo(f"error: {err.located()}", err=True)
     _list(report.warnings, "warning: ", verbose)
+    if verbose:
+        click.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()))
     if report.no_qid:
         names = report.no_qid if verbose else report.no_qid[:SHOWN]
         more = f" ... and {len(report.no_qid) - len(names)} more" if len(names) < len(report.no_qid) else ""
