@@ -7,13 +7,12 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lod.config import Settings
-from lod.sparql.executor import Executor, Job, Outcome, Overloaded, QueryTimeout, WorkerCrashed
+from lod.sparql.executor import Executor, Job, Overloaded, QueryTimeout, WorkerCrashed
 from lod.sparql.federation import Federator, ServiceError, user_agent
 from lod.sparql.protocol import QueryRequest
 from lod.sparql.querylog import QueryLog
@@ -49,48 +48,6 @@ def _error(status: int, message: str, **headers: str) -> Answer:
     return Answer(status, (message.rstrip() + "\n").encode("utf-8"), headers=dict(headers))
 
 
-class InlineRunner:
-    """Runs jobs in the calling thread on a store object: for a remote SPARQL store (lod.remote).
-
-    The query is answered by the remote store (its own time limit applies; it cannot be killed from
-    here); admission is bounded like the worker pool's. SERVICE clauses were already replaced by our
-    federation code, and FROM / graph parameters checked, before a job gets here.
-    """
-
-    def __init__(self, store: object, *, concurrency: int) -> None:
-        self.store = store
-        self.slots = threading.BoundedSemaphore(max(1, concurrency))
-
-    def run(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
-        import pyoxigraph as ox
-
-        from lod.sparql.results import serialise
-
-        if not self.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise Overloaded(retry_after)
-        try:
-            kwargs: dict[str, object] = {}
-            if job.default_graph is not None or job.named_graphs is not None:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph or []]
-                if job.named_graphs is not None:
-                    kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-            try:
-                result = self.store.query(job.query, **kwargs)  # type: ignore[attr-defined]
-                body, rows, truncated = serialise(result, job.fmt, job.max_rows, prefixes=job.prefixes,
-                                                  note=job.note)
-            except SyntaxError as exc:
-                return Outcome("syntax", message=str(exc))
-            except FormatError as exc:
-                return Outcome("format", message=str(exc))
-            except Exception as exc:  # noqa: BLE001 - the remote store's refusal, reported as a 500
-                return Outcome("error", message=f"{type(exc).__name__}: {exc}")
-            if time.monotonic() > deadline:
-                raise QueryTimeout()
-            return Outcome("ok", body, rows, truncated)
-        finally:
-            self.slots.release()
-
-
 class Endpoint:
     """One per server process (it owns the worker pool)."""
 
@@ -112,22 +69,19 @@ class Endpoint:
         return max(1, math.ceil(min(self.timeout, 60.0)))
 
     def answer(self, req: QueryRequest, *, store_dir: str, has_graph: Callable[[str], bool],
-               choose: Callable[[str], str | None], runner: InlineRunner | None = None) -> Answer:
-        """Evaluate ``req``; ``choose(form)`` picks a format key from the Accept header (None: 406).
-
-        ``runner``: evaluate somewhere else than the worker pool (a remote store, see InlineRunner).
-        """
+               choose: Callable[[str], str | None]) -> Answer:
+        """Evaluate ``req``; ``choose(form)`` picks a format key from the Accept header (None: 406)."""
         t0 = time.monotonic()
         deadline = t0 + self.timeout
         info: dict[str, object] = {"form": "", "format": "", "rows": 0, "truncated": False, "services": 0}
-        ans = self._answer(req, store_dir, has_graph, choose, deadline, info, runner or self.executor)
+        ans = self._answer(req, store_dir, has_graph, choose, deadline, info)
         info.setdefault("outcome", "ok" if ans.status == 200 else "error")
         self.log.write(ms=round((time.monotonic() - t0) * 1000, 1), status=ans.status, bytes=len(ans.body), **info)
         return ans
 
     def _answer(self, req: QueryRequest, store_dir: str, has_graph: Callable[[str], bool],
-                choose: Callable[[str], str | None], deadline: float, info: dict[str, object],
-                runner: Executor | InlineRunner) -> Answer:
+                choose: Callable[[str], str | None], deadline: float, info: dict[str, object]) -> Answer:
+        runner = self.executor
         try:
             a = analyse(req.query, base=self.note)
             info["form"] = a.form

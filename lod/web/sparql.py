@@ -9,6 +9,7 @@ public, read-only and takes no credentials, so query pages and clients on other 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 import pyoxigraph as ox
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from lod.sparql import examples, protocol, service_description
-from lod.sparql.endpoint import Answer, Endpoint, InlineRunner, allowlist
+from lod.sparql.endpoint import Answer, Endpoint, allowlist
 from lod.sparql.results import offers
 from lod.uris import Minter
 from lod.web.negotiation import negotiate
@@ -47,6 +48,8 @@ def endpoint() -> Endpoint:
                 # A remote store evaluates queries itself (lod.remote_sparql); the embedded one in workers.
                 remote = getattr(store, "sparql_executor", None)
                 ep = ext["lod_sparql"] = Endpoint(settings, executor=remote(settings) if remote else None)
+                # the worker processes end with the app (tests make many apps), at the latest at exit
+                weakref.finalize(current_app._get_current_object(), ep.executor.close)  # type: ignore[attr-defined]
     return ep
 
 
@@ -55,20 +58,9 @@ def _store() -> Any:
 
 
 def _store_dir(store: Any) -> str:
-    """The build's oxigraph directory for the worker pool; "" for a remote store (answered inline)."""
+    """The build's oxigraph directory for the worker pool; "" for a remote store (lod.remote_sparql)."""
     build = getattr(store, "build", None)
     return str(build / "oxigraph") if build is not None else ""
-
-
-def _inline(store: Any) -> InlineRunner | None:
-    if getattr(store, "build", None) is not None:
-        return None
-    ext = current_app.extensions
-    runner = ext.get("lod_sparql_inline")
-    if runner is None or runner.store is not store:
-        settings = current_app.config["LOD_SETTINGS"]
-        runner = ext["lod_sparql_inline"] = InlineRunner(store, concurrency=settings.sparql_workers)
-    return runner
 
 
 def _has_graph(store: Any):  # noqa: ANN202
@@ -128,8 +120,7 @@ def sparql() -> Response:
         best = negotiate(accept, tuple(table))
         return table[best] if best else None
 
-    ans = endpoint().answer(req, store_dir=_store_dir(store), has_graph=_has_graph(store), choose=choose,
-                            runner=_inline(store))
+    ans = endpoint().answer(req, store_dir=_store_dir(store), has_graph=_has_graph(store), choose=choose)
     return _response(ans)
 
 
