@@ -174,7 +174,16 @@ def write(a: argparse.Namespace, table: list[str]) -> None:
         "store dumped as N-Quads, `oxigraph load` + `oxigraph serve-read-only --union-default-graph` (no "
         "--timeout-s) as the peer; ours is `lod serve --workers 1` (gunicorn) with its SPARQL worker processes. "
         "One keep-alive client, GET, Accept SPARQL JSON, interleaved ours/peer, 5 warm-up rounds; row counts "
-        "checked equal. Goal: each median <= 1.25x the peer's.", "", *table, ""])
+        "checked equal. Goal: each median <= 1.25x the peer's.", "", *table, "",
+        "Reading: both sides run the same engine (pyoxigraph/Oxigraph 0.5.13, union default graph), so "
+        "queries that do real work (aggregation over all documents, regex over all titles, a join through "
+        "every mention) land near 1.0x. Our fixed cost per request is about 1-3 ms on this machine: gunicorn's "
+        "asyncio front, a thread hop into Flask, the static checks (a tokenizer, ~0.1 ms), and one round "
+        "trip over a Unix socket to the worker process that evaluates (the price of a time limit that really "
+        "kills the query; the Oxigraph server has none unless started with --timeout-s). That cost decides "
+        "the ratio only for sub-millisecond queries such as one person's documents. The machine is a "
+        "2-core box shared with other benchmark runs: min-max ranges are wide; medians of interleaved "
+        "runs are the figure to read, and they move by +-30 % between runs."])
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
