@@ -86,6 +86,10 @@ def run_size(n: int, a: argparse.Namespace, work: Path) -> dict[str, Any]:
         res["oai_floor"] = oai_bench.in_process(store, n)
         if a.profile:
             profiles(res, server, peers, keys, person, graph, wdir, a)
+        if a.remote and isinstance(peers[-1], VirtuosoPeer):
+            server.stop()
+            server = None
+            res["remote"] = remote(n, wdir, peers[-1], keys, person, graph, a)
     finally:
         if server:
             server.stop()
@@ -164,6 +168,58 @@ def sparql(server: LodServer, peers: list[Any], person: str, graph: str, a: argp
                 counts[name] = rows
         out.append({"query": qname, "rows": counts, "ms": {k: Stat.of(v) for k, v in times.items()}})
     return out
+
+
+# ----------------------------------------------------------------------------------- remote store
+def remote(n: int, wdir: Path, vt: VirtuosoPeer, keys: list[str], person: str, graph: str,
+           a: argparse.Namespace) -> dict[str, Any]:
+    """`lod build` into the Virtuoso peer (it replaces the bulk-loaded graphs), then `lod serve` over it."""
+    from lod import config
+    from lod.build import build
+
+    settings = config.load({"store": vt.url, "store_update": vt.url.replace("/sparql", "/sparql-auth"),
+                            "store_user": "lod", "store_password": "lod-update", "data": str(wdir / f"data-{n}-1"),
+                            "base_uri": BASE, "offline": True, "store_dumps": str(wdir / "remote-dumps")})
+    log(f"{n}: lod build into Virtuoso (remote store)")
+    took, report = timed(lambda: build(settings))
+    again, report2 = timed(lambda: build(settings))
+    out: dict[str, Any] = {"build_s": took, "requests": report.remote.requests, "sent": report.remote.triples,
+                           "rebuild_s": again, "rebuild_replaced": len(report2.remote.replaced)}
+    server = LodServer(vt.url, BASE, workers=a.workers)
+    try:
+        server.wait(f"data/document/{quote(keys[0], safe='')}.ttl")
+        out["deref"] = deref(server, [], keys, graph, argparse.Namespace(**{**vars(a), "runs": 1}))
+        out["sparql"] = sparql(server, [vt], person, graph, a)
+        with RssSampler(server.pid) as mem:
+            out["oai"] = oai_bench.harvest(server.root + "oai", limit=min(n, 2000))
+        out["rss"] = max([mem.peak] + [d["rss"] for d in out["deref"]])
+    finally:
+        server.stop()
+    return out
+
+
+def remote_report(r: dict[str, Any], ls: Stat, vt_rows: dict[tuple[str, int], float]) -> list[str]:
+    x = r["remote"]
+    lines = ["", "**Remote store: `lod build` into that Virtuoso, `lod serve --store http://.../sparql` over it**", "",
+             "| what | value | vs peer |", "|---|---|---|",
+             f"| `lod build` into Virtuoso (staged build + SPARQL Update of every graph, {x['requests']:,} requests, "
+             f"{x['sent']:,} triples) | {x['build_s']:.1f} s | {_ratio(x['build_s'], ls.median)} the pyoxigraph bulk load |",
+             f"| rebuild, nothing changed ({x['rebuild_replaced']} graph(s) sent: provenance) | {x['rebuild_s']:.1f} s | "
+             f"{_ratio(x['rebuild_s'], x['build_s'])} the first build |"]
+    for d in x["deref"]:
+        if d["fmt"] != "ttl":
+            continue
+        peer = vt_rows.get((d["mode"], d["c"]), 0)
+        lines.append(f"| dereferencing {d['mode']} c={d['c']} Turtle, req/s (p99 ms) | {d['rps'].fmt(0)} "
+                     f"({d['p99'].median:.1f}) | {_ratio(d['rps'].median, peer)} Virtuoso's own CONSTRUCT |")
+    for s in x["sparql"]:
+        ours, vt = s["ms"]["lod /sparql"], s["ms"].get(VirtuosoPeer.name)
+        lines.append(f"| SPARQL \"{s['query']}\" through /sparql, ms | {ours.fmt(2)} | "
+                     f"{_ratio(ours.median, vt.median) if vt else '-'} Virtuoso direct |")
+    o = x["oai"]
+    lines.append(f"| OAI-PMH ListRecords over the remote store, records/s | {o['rps']:,.0f} ({o['records']:,} records) | |")
+    lines.append(f"| node RSS peak under load, MB | {x['rss']:.0f} | |")
+    return lines
 
 
 # ----------------------------------------------------------------------------------- profiles
@@ -294,6 +350,10 @@ def report(results: list[dict[str, Any]], a: argparse.Namespace, argv: list[str]
                      f"{vs or '-'} |")
         if peak > GOALS["rss"]:
             misses.append(f"{n:,}: server RSS {peak:.0f} MB under load (goal 500 MB)")
+        if "remote" in r:
+            vt_rows = {(d["mode"], d["c"]): d["rps"].median for d in r["deref"]
+                       if d["target"] == VirtuosoPeer.name and d["fmt"] == "ttl"}
+            lines += remote_report(r, ls, vt_rows)
         lines += [""] + [f"- {x}" for x in r["notes"]]
         for title, rows in r["profiles"].values():
             lines += ["", f"Profile (py-spy, {title}):", "", *rows]
@@ -329,6 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=0, help="lod serve workers (0: one per core)")
     ap.add_argument("--virtuoso-buffers", type=int, default=100_000, help="Virtuoso NumberOfBuffers (8 KB pages)")
     ap.add_argument("--no-virtuoso", dest="virtuoso", action="store_false")
+    ap.add_argument("--remote", action="store_true", help="also build into Virtuoso and serve over it (remote store)")
     ap.add_argument("--no-profile", dest="profile", action="store_false")
     ap.add_argument("--no-write", dest="write", action="store_false")
     ap.add_argument("--keep", action="store_true", help="keep peer stores in the work folder")
