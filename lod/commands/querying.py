@@ -57,7 +57,7 @@ def query_cmd(sparql: str | None, file: Any, fmt: str, **options: Any) -> None:
     Give the query as an argument or with -f FILE. Exit codes: 0 answered; 2 usage or system
     error (no query, SPARQL syntax error, no published store).
     """
-    from lod.store import EmbeddedStore, StoreError
+    from lod.store import StoreError, open_store
 
     if (sparql is None) == (file is None):
         raise click.UsageError("give a SPARQL query as an argument or with -f FILE (not both)")
@@ -66,7 +66,7 @@ def query_cmd(sparql: str | None, file: Any, fmt: str, **options: Any) -> None:
         raise click.UsageError("the query is empty")
     settings = resolve(**options)
     try:
-        store = EmbeddedStore(settings.store)
+        store = open_store(settings)   # a directory, or a remote SPARQL store URL (lod.remote)
     except StoreError as exc:
         _fail(str(exc))
         return
