@@ -118,6 +118,9 @@ class Endpoint:
             raise StoreUnavailable(f"remote store {self.url}: no connection within {t[0]} s ({what})") from exc
         except requests.exceptions.ReadTimeout as exc:
             raise StoreUnavailable(f"remote store {self.url}: no answer within {t[1]} s ({what})") from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema) as exc:
+            raise StoreError(f"remote store URL {self.url!r} is not usable: {exc}") from exc
         except requests.exceptions.RequestException as exc:   # refused, reset, DNS...
             raise StoreUnavailable(f"remote store {self.url} unreachable ({what}): {exc.__class__.__name__}") from exc
         self.server = r.headers.get("Server", self.server)
@@ -330,8 +333,13 @@ class RemoteStore:
                  poll: bool = False) -> None:
         from lod.remote_catalog import RemoteCatalog  # noqa: PLC0415 - the two modules reference each other
 
-        if not is_remote(url):
-            raise StoreError(f"not a remote store URL: {url!r}")
+        if not is_remote(url) or not urlsplit(url).hostname:
+            raise StoreError(f"not a remote store URL (http(s)://host/...): {url!r}")
+        if update_url and (not is_remote(update_url) or not urlsplit(update_url).hostname):
+            raise StoreError(f"store_update is not an http(s) URL: {update_url!r}")
+        if protocol not in ("sparql", "gsp"):
+            raise StoreError(f"store_protocol must be 'sparql' (SPARQL 1.1 Update) or 'gsp' (Graph Store "
+                             f"Protocol), not {protocol!r}")
         self.url = url
         self.base_uri = base_uri
         self.endpoint = Endpoint(url, user=user, password=password, timeout=timeout)

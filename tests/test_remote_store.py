@@ -419,6 +419,14 @@ def test_bad_urls_credentials_and_queries(vt: Virtuoso, tmp_path: Path, pair: Pa
 
     with pytest.raises(StoreError, match="404"):
         RemoteStore(vt.root + "no-such-endpoint", base_uri=BASE)
+    with pytest.raises(StoreError, match="SPARQL endpoint URL"):
+        RemoteStore(vt.root, base_uri=BASE)                           # the server, not its endpoint
+    with pytest.raises(StoreError, match="not a remote store URL"):
+        RemoteStore("http:///sparql", base_uri=BASE)
+    with pytest.raises(StoreError, match="store_update"):
+        RemoteStore(vt.sparql, base_uri=BASE, update_url="sparql-auth")
+    with pytest.raises(StoreError, match="store_protocol"):
+        RemoteStore(vt.sparql, base_uri=BASE, update_url=vt.update, protocol="ftp")
     rem = RemoteStore(vt.sparql, base_uri=BASE, update_url=vt.update, user=vt.user, password="wrong")
     with pytest.raises(StoreError, match="credentials"):
         rem.writer().drop_graphs(["http://localhost:8080/graph/none"])
