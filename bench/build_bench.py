@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         triples = int(m.group(1)) if m else 0
         tm = re.search(r"^timings: (.*)$", out, re.M)
         if tm:
-            timings.append({k: float(v) for k, v in re.findall(r"([\w+]+) ([\d.]+) s", tm.group(1))})
+            timings.append({k: float(v) for k, v in re.findall(r"([\w+ ]+?) ([\d.]+) s(?:, |$)", tm.group(1))})
         if i == 0:
             import pyoxigraph as ox
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import queue
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from lod.validation import ValidationResult, validate_record
 
 Progress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 1000
+GZIP_LEVEL = 2             # dumps: ~2.5x faster than level 6, files ~20 % larger
 COMPLETE = "COMPLETE"       # written into a build directory once everything in it is in place
 SET_ROOTS = {"archive": "Archives", "language": "Languages", "subject": "Subjects"}
 
@@ -118,21 +121,31 @@ def load_inputs(settings: Settings) -> tuple[object, list[tuple[Path, Record]], 
 
 
 def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, reference: bool = False,
-                  progress: Progress | None = None) -> Iterator[Checked]:
-    """Map and validate each record (withdrawn ones are skipped); mapping errors reject, never raise."""
+                  progress: Progress | None = None, clock: dict[str, float] | None = None) -> Iterator[Checked]:
+    """Map and validate each record (withdrawn ones are skipped); mapping errors reject, never raise.
+
+    ``clock``: seconds spent mapping and validating are added to its "map" and "validate" keys.
+    """
+    clock = {} if clock is None else clock
+    clock.setdefault("map", 0.0)
+    clock.setdefault("validate", 0.0)
     total = len(records)
     for i, (path, rec) in enumerate(records):
         if progress and i % PROGRESS_EVERY == 0:
             progress("mapping", i, total)
         if rec.withdrawn:
             continue
+        t0 = time.perf_counter()
         try:
             mapped = mapper.map(rec)
         except RecordError as exc:
             exc.file = exc.file or str(path)
             yield Checked(path, rec, [], [], [], {}, error=exc)
             continue
+        t1 = time.perf_counter()
         results = validate_record(mapped.quads, rec.key, reference=reference)
+        clock["map"] += t1 - t0
+        clock["validate"] += time.perf_counter() - t1
         yield Checked(path, rec, mapped.quads, results, mapped.warnings, mapped.sets)
     if progress:
         progress("mapping", total, total)
@@ -287,9 +300,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     set_names: dict[str, str] = dict(SET_ROOTS)
     dumps = build_dir / "dumps"
     dumps.mkdir()
-    nt = gzip.open(dumps / "dataset.nt.gz", "wb", compresslevel=3)
-    ttl_file = gzip.open(dumps / "dataset.ttl.gz", "wb", compresslevel=3)
-    ttl = TurtleWriter(ttl_file)
+    nt = _Background(gzip.open(dumps / "dataset.nt.gz", "wb", compresslevel=GZIP_LEVEL))
+    ttl_file = _Background(gzip.open(dumps / "dataset.ttl.gz", "wb", compresslevel=GZIP_LEVEL))
+    ttl = TurtleWriter(ttl_file)  # type: ignore[arg-type]
 
     def rel(path: Path) -> str:
         try:
@@ -305,7 +318,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         sha = hashlib.sha256(CRM_RDFS.read_bytes() + VOCAB_TTL.read_bytes()).hexdigest()
         yield from prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha)
         report.triples += len(onto)
-        for c in check_records(mapper, records, progress=progress):
+        clock = report.timings
+        clock["checksum+dump lines"] = clock["oai prepare"] = 0.0
+        for c in check_records(mapper, records, progress=progress, clock=clock):
             report.warnings += c.warnings
             report.warnings += [f"{rel(c.path)}: {r.located()}" for r in c.results if not r.blocking]
             if not c.accepted:
@@ -313,11 +328,15 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                                                  [r for r in c.results if r.blocking],
                                                  [c.error] if c.error else []))
                 continue
+            t0 = time.perf_counter()
             checksum, lines = graph_checksum(c.quads)
             nt.write("".join(lines).encode())
             ttl.write(lines)
-            yield from c.quads
+            t1 = time.perf_counter()
             oai.add(c.record.key, c.quads)
+            clock["oai prepare"] += time.perf_counter() - t1
+            clock["checksum+dump lines"] += t1 - t0
+            yield from c.quads
             graph = minter.record_graph(c.record.key)
             yield from prov.graph(graph, rel(c.path), _file_sha(c.path))
             report.triples += len(lines)
@@ -354,17 +373,19 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         store.extend([ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime),
                               prov.g)])
         store.flush()
-        _dump_shared_graphs(nt, store, minter)
+        _dump_shared_graphs(nt, store, minter)  # type: ignore[arg-type]
         if progress:
             progress("dumps", 0, 1)
         t = time.monotonic()
-        _turtle_dump(store, ttl_file, minter)
+        _turtle_dump(store, ttl_file, minter)  # type: ignore[arg-type]
+        nt.close()
+        ttl_file.close()
         report.timings["dumps"] = time.monotonic() - t
         if progress:
             progress("dumps", 1, 1)
     finally:
-        nt.close()
-        ttl_file.close()
+        nt.close(abandon=True)
+        ttl_file.close(abandon=True)
         del store
 
     report.no_qid = sorted({e.id for e in [*authority.entities.values(), *mapper.unknown_entities.values()]  # type: ignore[attr-defined]
@@ -390,6 +411,46 @@ def _turtle_dump(store: ox.Store, out: gzip.GzipFile, minter: Minter) -> None:
     for graph in (minter.ontology_graph, minter.authority_graph, minter.provenance_graph, minter.enrichment_graph):
         chunk = store.dump(None, ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(graph), prefixes=ns.PREFIXES)
         out.write(_strip_prefixes(chunk))
+
+
+class _Background:
+    """A file written by a thread: gzip compression (zlib releases the GIL) overlaps the mapping."""
+
+    def __init__(self, fileobj: gzip.GzipFile) -> None:
+        self.fileobj = fileobj
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=256)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="dump-writer", daemon=True)
+        self.thread.start()
+        self.closed = False
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fileobj.write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the building thread
+                    self.error = exc
+
+    def write(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Writes are flushed by close(); pyoxigraph's dump calls this after each graph."""
+
+    def close(self, abandon: bool = False) -> None:
+        """Finish writing (re-raising a write error); ``abandon``: after a failure, just stop."""
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.put(None)
+        self.thread.join()
+        self.fileobj.close()
+        if self.error is not None and not abandon:
+            raise self.error
 
 
 class TurtleWriter:
