@@ -6,7 +6,7 @@
 #   scripts/virtuoso.sh stop             checkpoint and stop it (waits for the process to exit)
 #   scripts/virtuoso.sh status           exit 0 when the SPARQL endpoint answers
 #   scripts/virtuoso.sh load DIR [GRAPH] bulk load every *.nq/*.nt/*.ttl(.gz) in DIR (ld_dir + rdf_loader_run)
-#   scripts/virtuoso.sh clear            delete every quad outside Virtuoso's own system graphs
+#   scripts/virtuoso.sh clear            delete every quad outside Virtuoso's schema graph (virtrdf:)
 #   scripts/virtuoso.sh isql 'SQL;'      run SQL as dba
 #   scripts/virtuoso.sh url              print the query endpoint URL (what `lod --store` takes)
 #
@@ -247,11 +247,10 @@ load() {
 }
 
 clear_data() {
-  # Every graph except Virtuoso's own (virtrdf:, and the few graphs a fresh database ships with).
-  isql "DELETE FROM DB.DBA.RDF_QUAD WHERE G NOT IN (SELECT iri_to_id(g) FROM (SELECT DISTINCT id_to_iri(G) AS g \
-        FROM DB.DBA.RDF_QUAD WHERE id_to_iri(G) LIKE 'http://www.openlinksw.com/%' OR id_to_iri(G) LIKE 'http://localhost:8890/%' \
-        OR id_to_iri(G) LIKE 'http://www.w3.org/%' OR id_to_iri(G) LIKE 'urn:activitystreams%' OR id_to_iri(G) LIKE 'virtrdf%' \
-        OR id_to_iri(G) LIKE 'urn:core:%') x); checkpoint;" >/dev/null
+  # Every quad except Virtuoso's own schema graph (virtrdf:); the small graphs a fresh database ships
+  # with (service description, LDP, DAV) go too: a private database needs none of them.
+  isql "DELETE FROM DB.DBA.RDF_QUAD WHERE G <> iri_to_id('http://www.openlinksw.com/schemas/virtrdf#'); \
+        DELETE FROM DB.DBA.LOAD_LIST; checkpoint;" >/dev/null
 }
 
 case "${1:-}" in
