@@ -260,7 +260,11 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
     """Build and atomically publish the dataset; see the module docstring and docs/cli.md."""
     t0 = time.monotonic()
     if str(settings.store).startswith(("http://", "https://")):
-        raise BuildError(f"--store {settings.store} is a remote store; `lod build` writes an embedded one")
+        # --- remote SPARQL store (issue 7, lod/remote_build.py): the same pipeline into a staging
+        # directory, then only the graphs whose checksum changed are sent to the store. ---
+        from lod.remote_build import build_remote
+
+        return build_remote(settings, progress=progress)
     data, _records_dir, authority_path = _data_paths(settings)
     if progress:
         progress("reading", 0, 1)
