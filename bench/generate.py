@@ -21,11 +21,14 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import yaml
 
 from lod.records import Citation, Conversation, Record
 
@@ -203,18 +206,59 @@ def generate(n: int, seed: int = 1) -> Iterator[Record]:
         yield record(i, seed, pool)
 
 
-def write_data(n: int, data_dir: Path, seed: int = 1, *, progress: bool = True) -> Path:
-    """A data folder for `lod build --data`: records/<key>.yaml (as `lod import` writes them) + authority.yaml."""
-    from lod.sources.record_files import dumps
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml emitter, block scalars for multi-line text: the layout `lod import` writes, ~10x faster."""
+
+
+_Dumper.add_representer(
+    str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|" if "\n" in v else None))
+
+
+def dumps(rec: Record) -> str:
+    """A record file as `lod import` writes it (same fields, header and _import checksum)."""
+    from lod.sources.record_files import HEADER
+
+    data = rec.to_dict()
+    data["_import"] = {"source": "bench/generate.py", "checksum": rec.checksum()}
+    return HEADER + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100,
+                              default_flow_style=False)
+
+
+def _write_range(args: tuple[int, int, int, str]) -> int:
+    start, stop, seed, records = args
+    pool = people(seed)
+    for i in range(start, stop):
+        rec = record(i, seed, pool)
+        path = Path(records) / f"{rec.key}.yaml"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(dumps(rec), encoding="utf-8")
+        tmp.replace(path)
+    return stop - start
+
+
+def write_data(n: int, data_dir: Path, seed: int = 1, *, progress: bool = True, workers: int | None = None) -> Path:
+    """A data folder for `lod build --data`: records/<key>.yaml (as `lod import` writes them) + authority.yaml.
+
+    Written by ``workers`` processes (default: one per CPU) in chunks of 2,000 records.
+    """
+    import multiprocessing
 
     records = Path(data_dir) / "records"
     records.mkdir(parents=True, exist_ok=True)
     authority(seed).save(Path(data_dir) / "authority.yaml")
+    chunks = [(a, min(a + 2000, n), seed, str(records)) for a in range(0, n, 2000)]
     t0 = time.monotonic()
-    for i, rec in enumerate(generate(n, seed)):
-        (records / f"{rec.key}.yaml").write_text(dumps(rec, {"source": "bench/generate.py"}), encoding="utf-8")
-        if progress and (i + 1) % 10_000 == 0:
-            print(f"  generated {i + 1}/{n} records ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+    workers = workers or os.cpu_count() or 1
+    if n <= 2000 or workers == 1:
+        for c in chunks:
+            _write_range(c)
+        return Path(data_dir)
+    done = 0
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for k in pool.imap_unordered(_write_range, chunks):
+            done += k
+            if progress:
+                print(f"  generated {done}/{n} records ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
     return Path(data_dir)
 
 
