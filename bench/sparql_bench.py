@@ -177,11 +177,12 @@ def write(a: argparse.Namespace, table: list[str]) -> None:
         "checked equal. Goal: each median <= 1.25x the peer's.", "", *table, "",
         "Reading: both sides run the same engine (pyoxigraph/Oxigraph 0.5.13, union default graph), so "
         "queries that do real work (aggregation over all documents, regex over all titles, a join through "
-        "every mention) land near 1.0x. Our fixed cost per request is about 1-3 ms on this machine: gunicorn's "
-        "asyncio front, a thread hop into Flask, the static checks (a tokenizer, ~0.1 ms), and one round "
-        "trip over a Unix socket to the worker process that evaluates (the price of a time limit that really "
-        "kills the query; the Oxigraph server has none unless started with --timeout-s). That cost decides "
-        "the ratio only for sub-millisecond queries such as one person's documents. The machine is a "
+        "every mention) land at 1.0-1.2x. Our fixed cost per request is about 2 ms on this machine, measured "
+        "with `ASK {}`: ~1.6 ms for gunicorn's asyncio front, the thread hop into Flask and the view (a "
+        "request refused before evaluation costs that much), ~0.5 ms for the round trip over a Unix socket "
+        "to the worker process that evaluates (the price of a time limit that really kills the query; the "
+        "Oxigraph server has none unless started with --timeout-s). That fixed cost decides the ratio for "
+        "queries the peer answers in 2-6 ms (one person's documents, one record graph). The machine is a "
         "2-core box shared with other benchmark runs: min-max ranges are wide; medians of interleaved "
         "runs are the figure to read, and they move by +-30 % between runs."])
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
