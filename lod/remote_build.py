@@ -60,11 +60,13 @@ def build_remote(settings: Any, *, progress: pipeline.Progress | None = None) ->
             sets, meta = cat.sets(), cat.meta()
         finally:
             cat.close()
+        t = time.monotonic()
         _sync_graphs(build_dir / "oxigraph", entries, remote_sums, minter, writer, progress)
         changed = [e for e in entries if _row(previous.get(e.key)) != _row(e)]
         store.catalog.put(changed)
         store.catalog.put_sets(sets)
         store.catalog.set_meta(**meta)   # last: the stamp web nodes watch
+        report.timings["remote load"] = time.monotonic() - t
         report.build_dir = _publish_dumps(build_dir / "dumps", Path(settings.store_dumps))
     except StoreError as exc:
         raise pipeline.BuildError(f"remote store {settings.store}: {exc}") from exc

@@ -61,7 +61,7 @@ def remote_settings(v: Virtuoso, data: Path, tmp: Path, *, root: str | None = No
 
 
 def build(settings: config.Settings) -> Any:
-    from lod.remote_build import build_remote as run  # TEMP until the lod.build dispatch lands
+    from lod.build import build as run  # the real entry point: an http(s) store goes to lod.remote_build
 
     return run(settings)
 
@@ -478,3 +478,41 @@ def test_query_options_behave_as_in_pyoxigraph(pair: Pair, vt: Virtuoso) -> None
     want = set(emb.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"))
     assert set(triples) == want and want
     assert isinstance(rem.query("ASK { ?s ?p ?o }"), ox.QueryBoolean)
+
+
+def test_cli_build_and_query_take_a_store_url(vt: Virtuoso, tmp_path: Path) -> None:
+    """`lod build --store URL --store-update URL ...` and `lod query --store URL`, the real commands."""
+    import subprocess
+    import sys
+
+    base = "http://cli.test/"
+    clear(vt, base)
+    try:
+        data = copy_data(tmp_path / "data")
+        lod = [sys.executable, "-c", "from lod.cli import main; main()"]
+        env = {"LOD_STORE_PASSWORD": vt.password, "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([*lod, "build", "--no-progress", "--store", vt.sparql, "--store-update", vt.update,
+                              "--store-user", vt.user, "--base-uri", base, "--data", str(data),
+                              "--store-dumps", str(tmp_path / "dumps")],
+                             capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "published 13 record(s)" in out.stdout
+        q = f"SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ ?d a <http://www.cidoc-crm.org/cidoc-crm/E31_Document> " \
+            f"FILTER(STRSTARTS(STR(?d), \"{base}\")) }}"
+        out = subprocess.run([*lod, "query", "--store", vt.sparql, "--base-uri", base, "--format", "tsv", q],
+                             capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[1].startswith("13")
+        # wrong password: exit 2 with the reason, nothing half-published
+        out = subprocess.run([*lod, "build", "--no-progress", "--store", vt.sparql, "--store-update", vt.update,
+                              "--store-user", vt.user, "--base-uri", "http://cli2.test/", "--data", str(data),
+                              "--store-dumps", str(tmp_path / "dumps2")],
+                             capture_output=True, text=True, env={**env, "LOD_STORE_PASSWORD": "wrong"}, timeout=300)
+        assert out.returncode == 2 and "credentials" in out.stderr, out.stderr[-1000:]
+        # unreachable store: exit 2, says so
+        out = subprocess.run([*lod, "query", "--store", "http://127.0.0.1:9/sparql", "ASK {}"],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 2 and "unreachable" in out.stderr
+    finally:
+        clear(vt, base)
+        clear(vt, "http://cli2.test/")
