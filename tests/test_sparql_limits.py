@@ -48,6 +48,25 @@ def _wait_workers(srv: LiveServer, n: int, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
+def _worker_processes() -> set[int]:
+    """Live `lod.sparql.worker` children of this test process (what really runs, not what the pool thinks)."""
+    pids: set[int] = set()
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            kids = open(f"/proc/{os.getpid()}/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                cmd = open(f"/proc/{k}/cmdline", "rb").read()
+                stat = open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if b"lod.sparql.worker" in cmd and stat != "Z":
+                pids.add(int(k))
+    return pids
+
+
 def _get(srv: LiveServer, query: str) -> tuple[requests.Response, float]:
     t0 = time.monotonic()
     r = requests.get(srv.url + "sparql", params={"query": query}, timeout=60)
@@ -90,7 +109,10 @@ def test_slow_queries_stop_near_the_limit_while_others_are_answered(store: Path)
             assert r.headers["X-SPARQL-Timeout"] == "2" and "Retry-After" not in r.headers
             assert LIMIT - 0.1 <= took < LIMIT + 3.0, (name, took)
         assert _executor(srv).kills == 2
-        _wait_workers(srv, 3)   # the killed workers were replaced
+        _wait_workers(srv, 3)   # the killed workers were replaced, once each
+        time.sleep(1.0)
+        assert _executor(srv).alive == 3
+        assert _worker_processes() == {s.proc.pid for s in _executor(srv)._all}
         assert _get(srv, FAST)[0].status_code == 200
     finally:
         srv.close()
@@ -122,6 +144,8 @@ def test_saturated_endpoint_answers_503_with_retry_after(store: Path) -> None:
         assert all(r.status_code == 503 for r, _ in results.values())
         _wait_workers(srv, 1)
         assert _get(srv, FAST)[0].status_code == 200   # it did not fall over
+        time.sleep(1.0)
+        assert _executor(srv).alive == 1 and len(_worker_processes()) == 1   # no worker leaked
     finally:
         srv.close()
         _executor(srv).close()

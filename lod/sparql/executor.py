@@ -197,11 +197,13 @@ class Executor:
                 self._cond.notify()
 
     def _discard(self, slot: _Slot) -> None:
+        """Kill ``slot`` and start its replacement; idempotent (a second call replaces nothing)."""
         with self._cond:
+            present = slot in self._all
             self._all.discard(slot)
             closed = self._closed
         slot.kill()
-        if not closed:
+        if present and not closed:
             self._spawn_async()
 
     def run(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
