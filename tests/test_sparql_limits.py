@@ -166,3 +166,17 @@ def test_worker_killed_from_outside_is_replaced(store: Path) -> None:
     finally:
         srv.close()
         _executor(srv).close()
+
+
+def test_workers_follow_a_newly_published_build(tmp_path: Path) -> None:
+    root = make_store(tmp_path / "store", BASE, n_docs=3)
+    srv = _server(root, sparql_workers=1)
+    q = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.cidoc-crm.org/cidoc-crm/E31_Document> }"
+    try:
+        assert _get(srv, q)[0].json()["results"]["bindings"][0]["n"]["value"] == "3"
+        time.sleep(1.1)                       # build ids have a one-second resolution
+        make_store(root, BASE, n_docs=5)      # a new build, published atomically (CURRENT replaced)
+        assert _get(srv, q)[0].json()["results"]["bindings"][0]["n"]["value"] == "5"
+    finally:
+        srv.close()
+        _executor(srv).close()
