@@ -166,7 +166,7 @@ class RemoteStore:
         self.base_uri = base_uri
         self.endpoint = Endpoint(url, user=user, password=password, timeout=timeout)
         self.update_url = update_url
-        self.update_endpoint = Endpoint(update_url, user=user, password=password, timeout=max(timeout, 300.0)) \
+        self.update_endpoint = Endpoint(update_url, timeout=max(timeout, 300.0), auth=self.endpoint.auth) \
             if update_url else None
         self.protocol = protocol
         self.timeout = timeout

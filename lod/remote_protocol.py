@@ -59,9 +59,9 @@ class Endpoint:
     """One HTTP endpoint with a connection pool per thread, credentials and failure translation."""
 
     def __init__(self, url: str, *, user: str = "", password: str = "", timeout: float = 30.0,
-                 connect_timeout: float = 3.0) -> None:
+                 connect_timeout: float = 3.0, auth: _Auth | None = None) -> None:
         self.url = url
-        self.auth = _Auth(user, password) if user else None
+        self.auth = auth or (_Auth(user, password) if user else None)
         self.timeout = (connect_timeout, timeout)
         self._local = threading.local()
         self.server = ""  # the Server header of the last answer ("Virtuoso/07.20.3229 ...")
