@@ -49,3 +49,7 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

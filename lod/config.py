@@ -125,8 +125,8 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
         if raw is None and s.env in environ:
             raw = environ[s.env]
         if raw is None:
-            values[s.name] = s.default
-            continue
+            # defaults are written as they would be typed: parse them like any other value
+            raw = s.default
         try:
             values[s.name] = raw if not isinstance(raw, str) else s.type(raw)
         except ValueError as exc:

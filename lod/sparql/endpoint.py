@@ -37,11 +37,8 @@ class Answer:
 
 
 def allowlist(settings: Settings) -> list[str]:
-    """The SERVICE allow-list as a list (a default that was never parsed may still be a comma string)."""
-    value = settings.service_allowlist
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return list(value)
+    """The SERVICE endpoints a query may call (settings.service_allowlist, parsed by lod.config)."""
+    return list(settings.service_allowlist)
 
 
 def _error(status: int, message: str, **headers: str) -> Answer:
