@@ -327,3 +327,23 @@ def test_citation_without_text_is_composed_from_parts() -> None:
     q = map_record(rec, Authority(), Minter(BASE))
     assert ask(q, """?ref crm:P2_has_type v:identifier-type\\/archival-reference ;
         crm:P190_has_symbolic_content "fond 0100, opis 49, delo 9" """)
+
+
+def test_synthetic_generator_is_deterministic_shaped_and_valid() -> None:
+    """bench/generate.py (reused by other benchmarks): record i depends on (seed, i) only; records are valid."""
+    from bench.generate import authority as synthetic_authority
+    from bench.generate import generate, record
+
+    first = list(generate(40, seed=9))
+    assert [r.to_dict() for r in first[:10]] == [r.to_dict() for r in generate(10, seed=9)]
+    assert record(17, seed=9) == first[17] and record(17, seed=8) != first[17]
+    assert all(not r.check() for r in first)
+    bodies = [len(r.body) for r in first]
+    assert min(bodies) >= 2000 and max(bodies) <= 22_000
+    assert {len(r.date) for r in first} >= {10, 7}                  # day and month precision
+    assert sum(bool(r.conversation) for r in first) > 10
+    auth = synthetic_authority(9)
+    mapper = Mapper(auth, Minter(BASE))
+    for r in first[:10]:
+        res = mapper.map(r)
+        assert not res.unknown, res.warnings          # every synthetic name is in the synthetic authority
