@@ -61,9 +61,15 @@ class Preparer:
         self.count = 0
 
     def add(self, key: str, quads: Iterable[ox.Quad]) -> None:
+        self.put(key, self.render(key, quads))
+
+    def render(self, key: str, quads: Iterable[ox.Quad]) -> tuple[bytes, ...]:
+        """The prepared formats of one record, compressed (no database: `lod build` workers call this)."""
         view = RecordView.read(MemorySource(quads, self.vocab), self.minter.document(key))
-        self.batch.append((key, *(zlib.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1)
-                                  for p in PREPARED)))
+        return tuple(zlib.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1) for p in PREPARED)
+
+    def put(self, key: str, blobs: tuple[bytes, ...]) -> None:
+        self.batch.append((key, *blobs))
         if len(self.batch) >= 1000:
             self._flush()
 
