@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -177,7 +178,8 @@ def _build(cls: type, data: dict[str, Any], *, file: str | None, record: str, pr
 
 def _coerce(hint: Any, value: Any, *, file: str | None, record: str, field: str) -> Any:
     def fail(expected: str) -> RecordError:
-        return RecordError(f"expected {expected}, got {type(value).__name__} {value!r:.60}",
+        # reprlib: bounded in depth and length (a YAML alias bomb must not be repr'd whole)
+        return RecordError(f"expected {expected}, got {type(value).__name__} {reprlib.repr(value):.60}",
                            file=file, record=record, field=field)
 
     args = get_args(hint)

@@ -93,7 +93,7 @@ def write(record: Record, records_dir: Path, *, force: bool = False,
 def _read_existing(path: Path) -> tuple[str | None, str | None]:
     """(checksum of the file's record as it is now, checksum recorded at import); None if unreadable."""
     try:
-        data = yaml.safe_load(decode(path.read_bytes(), file=str(path)))
+        data = yaml.load(decode(path.read_bytes(), file=str(path)), Loader=_TextDates)  # noqa: S506 - safe loader
         imported = (data.pop("_import", None) or {}).get("checksum") if isinstance(data, dict) else None
         return Record.from_dict(_plain(data), file=str(path)).checksum(), imported
     except (yaml.YAMLError, RecordError, AttributeError):
@@ -106,26 +106,45 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _plain(value: Any) -> Any:
-    """YAML reads an unquoted 1956-11-22 as a date; a curator means the text."""
+def _plain(value: Any, _done: dict[int, Any] | None = None) -> Any:
+    """YAML reads an unquoted 1956-11-22 as a date; a curator means the text.
+
+    A node reached twice (a YAML alias) is converted once and shared, as YAML shares it: an alias
+    bomb (``&a [x, x]``, ``[*a, *a]``, ...) stays small instead of being copied out exponentially.
+    """
     if isinstance(value, dt.date):
         return value.isoformat()
+    if not isinstance(value, dict | list):
+        return value
+    done = {} if _done is None else _done
+    if id(value) in done:
+        return done[id(value)]
+    out: Any = {} if isinstance(value, dict) else []
+    done[id(value)] = out
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+        out.update((k, _plain(v, done)) for k, v in value.items())
+    else:
+        out.extend(_plain(v, done) for v in value)
+    return out
 
 
 # libyaml's loader when PyYAML has it: same safe subset, ~10x faster (100k-record builds, bench/RESULTS.md)
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _TextDates(_SafeLoader):  # type: ignore[misc, valid-type]
+    """Unquoted dates stay the text the curator wrote: PyYAML would raise a bare ValueError on 1954-02-31;
+    as text, Record.check() reports it with its field."""
+
+
+_TextDates.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 def load(path: Path) -> Record:
     """One record file as a Record; RecordError naming the file (and line, record, field)."""
     path = Path(path)
     try:
-        data = yaml.load(decode(path.read_bytes(), file=str(path)), Loader=_SafeLoader)  # noqa: S506 - safe loader
+        data = yaml.load(decode(path.read_bytes(), file=str(path)), Loader=_TextDates)  # noqa: S506 - safe loader
     except OSError as exc:
         raise RecordError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     except yaml.YAMLError as exc:
@@ -136,6 +155,10 @@ def load(path: Path) -> Record:
     if isinstance(data, dict):
         data.pop("_import", None)
     record = Record.from_dict(_plain(data), file=str(path))
+    try:
+        file_for(record.key, path.parent)       # the key names a file and an IRI: no '/', '..', leading '.'
+    except RecordError as exc:
+        raise RecordError(exc.message, file=str(path), record=record.key, field="key") from None
     for err in record.check():
         raise RecordError(err.message, file=str(path), record=record.key, field=err.field)
     return record
