@@ -169,6 +169,8 @@ def _row(row: dict[str, str], *, file: str, line: int) -> Imported:
         except json.JSONDecodeError as exc:
             raise RecordError(f"invalid JSON array: {exc.msg} at character {exc.pos} in {raw[:60]!r}",
                               field=col, **where) from None
+        except RecursionError:
+            raise RecordError(f"invalid JSON array: nested too deeply in {raw[:60]!r}", field=col, **where) from None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise RecordError(f"expected a JSON array of text, got {raw[:60]!r}", field=col, **where)
         return [" ".join(v.split()) for v in value if v.strip()]
