@@ -48,9 +48,16 @@ _TRAILER = re.compile(
     rf"|\(?{_NAME}\)?$|[A-Z][A-Z.]+(?:\s+[A-Z][A-Z.]+)+$|{_NO}\s*\d+$)")
 
 
+MAX_PAGE_BYTES = 16 * 1024 * 1024   # one document page; the real ones are tens of KB (docs/security.md)
+
+
 def read_page(path: Path) -> Record:
-    """Read one page file; RecordError for unreadable, empty, binary, non-UTF-8 or truncated pages."""
+    """Read one page file; RecordError for unreadable, empty, binary, non-UTF-8, oversized or truncated pages."""
     try:
+        size = path.stat().st_size if path.is_file() else 0    # unreadable: read_text says why
+        if size > MAX_PAGE_BYTES:
+            raise RecordError(f"file is {size / 1e6:.1f} MB, larger than the {MAX_PAGE_BYTES // 2**20} MB limit "
+                              "for one document page: not imported", file=str(path))
         text = read_text(path)
     except RecordError as exc:   # the file is the record: name it by its slug
         raise RecordError(exc.message, file=exc.file, line=exc.line, record=page_key(path.stem),
