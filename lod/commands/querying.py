@@ -1,13 +1,17 @@
 """`lod query`: SPARQL against the published local store (read-only; docs/cli.md).
 
 The default graph is the union of all graphs, as on the public endpoint. SELECT/ASK results print
-as an aligned table, SPARQL 1.1 CSV/TSV, or SPARQL 1.1 Results JSON; CONSTRUCT/DESCRIBE results as
-Turtle (table), N-Triples (csv/tsv/ntriples) or JSON-LD (json).
+as an aligned table, SPARQL 1.1 CSV (spreadsheet formulas neutralised, docs/security.md) or TSV, or
+SPARQL 1.1 Results JSON; CONSTRUCT/DESCRIBE results as Turtle (table), N-Triples (csv/tsv/ntriples) or
+JSON-LD (json).
 Exit codes: 0 answered; 2 usage or system error (SPARQL syntax error, no store, unreadable file).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import sys
 from typing import Any
 
@@ -34,6 +38,30 @@ def _cell(term: Any) -> str:
     if isinstance(term, ox.NamedNode):
         return term.value
     return str(term)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(term: Any) -> str:
+    """A SPARQL 1.1 CSV cell, made safe for spreadsheets: text a spreadsheet would run as a formula
+    (=, +, -, @, tab, CR first) gets a leading ' (OWASP "CSV injection"); plain numbers stay as they are."""
+    text = "" if term is None else term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def write_csv(result: ox.QuerySolutions, out: Any) -> None:
+    names = [v.value for v in result.variables]
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    w = csv.writer(text, lineterminator="\r\n")
+    w.writerow(names)
+    for sol in result:
+        w.writerow([csv_cell(sol[n]) for n in names])
+    text.flush()
+    text.detach()
 
 
 def table(variables: list[str], rows: list[list[str]], width: int = 80) -> str:
@@ -86,9 +114,10 @@ def query_cmd(sparql: str | None, file: Any, fmt: str, **options: Any) -> None:
             else:
                 click.echo("true" if bool(result) else "false")
         elif isinstance(result, ox.QuerySolutions):
-            if fmt in ("json", "csv", "tsv"):
-                rf = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV,
-                      "tsv": ox.QueryResultsFormat.TSV}[fmt]
+            if fmt == "csv":
+                write_csv(result, out)      # for spreadsheets: formulas neutralised (docs/security.md)
+            elif fmt in ("json", "tsv"):
+                rf = {"json": ox.QueryResultsFormat.JSON, "tsv": ox.QueryResultsFormat.TSV}[fmt]
                 out.write(result.serialize(format=rf))
                 if fmt == "json":
                     out.write(b"\n")
