@@ -76,12 +76,16 @@ class RemoteQuads:
 
     Speed: describing a document asks for dozens of patterns (labels of every linked resource...), a
     network round trip each. So a subject's statements and a graph's statements are fetched whole,
-    once per published build, and kept in a bounded LRU; the patterns are answered from them. The
-    build stamp is part of the key: a rebuild empties it.
+    once per published build, and kept in a bounded LRU; the patterns are answered from them. When a
+    graph is fetched, the statements of every resource it names are fetched with it, in two batched
+    queries (counts, then the statements of those small enough to keep): a document's description then
+    costs ~4 round trips instead of one per linked resource. The build stamp is part of the key: a
+    rebuild empties the cache.
     """
 
-    max_quads = 200_000   # statements kept per process
-    max_one = 5_000       # a subject or graph with more statements is not kept (asked pattern by pattern)
+    max_quads = 300_000   # statements kept per process
+    max_one = 20_000      # a subject or graph with more statements is not kept (asked pattern by pattern)
+    batch = 400           # subjects per prefetch query
 
     def __init__(self, store: RemoteStore) -> None:
         self.store = store
@@ -90,8 +94,7 @@ class RemoteQuads:
         self._build: object = None
         self._lock = threading.Lock()
 
-    def _whole(self, kind: str, node: ox.NamedNode) -> list[ox.Quad] | None:
-        key = (kind, node.value)
+    def _get(self, key: tuple[str, str]) -> list[ox.Quad] | None:
         with self._lock:
             if self._build != self.store.build:
                 self._cache.clear()
@@ -99,7 +102,21 @@ class RemoteQuads:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit
+            return hit
+
+    def _put(self, key: tuple[str, str], quads: list[ox.Quad]) -> None:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = quads
+                self._size += len(quads)
+                while self._size > self.max_quads and self._cache:
+                    self._size -= len(self._cache.popitem(last=False)[1])
+
+    def _whole(self, kind: str, node: ox.NamedNode) -> list[ox.Quad] | None:
+        key = (kind, node.value)
+        hit = self._get(key)
+        if hit is not None:
+            return hit
         if kind == "s":
             q = f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} LIMIT {self.max_one + 1}"
             quads = [ox.Quad(node, r["p"], r["o"], r["g"]) for r in self.store.query(q)]
@@ -108,13 +125,36 @@ class RemoteQuads:
             quads = [ox.Quad(r["s"], r["p"], r["o"], node) for r in self.store.query(q)]
         if len(quads) > self.max_one:
             return None
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = quads
-                self._size += len(quads)
-                while self._size > self.max_quads and self._cache:
-                    self._size -= len(self._cache.popitem(last=False)[1])
+        self._put(key, quads)
+        if kind == "g":
+            names = {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+            self._prefetch(sorted(names, key=lambda n: n.value))
         return quads
+
+    def _prefetch(self, nodes: list[ox.NamedNode]) -> None:
+        """Fetch the statements of many subjects at once (those not cached and not too large)."""
+        todo = [n for n in nodes if self._get(("s", n.value)) is None]
+        for i in range(0, len(todo), self.batch):
+            chunk = todo[i:i + self.batch]
+            values = " ".join(str(n) for n in chunk)
+            counts = {r["s"].value: int(r["n"].value) for r in self.store.query(
+                f"SELECT ?s (COUNT(*) AS ?n) WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?s")}
+            small = [n for n in chunk if counts.get(n.value, 0) <= self.max_one // 4]
+            got: dict[str, list[ox.Quad]] = {n.value: [] for n in small}
+            j = 0
+            while j < len(small):     # statements of the small ones, about max_one rows per query
+                part, rows = [], 0
+                while j < len(small) and (not part or rows + counts.get(small[j].value, 0) <= self.max_one):
+                    rows += counts.get(small[j].value, 0)
+                    part.append(small[j])
+                    j += 1
+                if rows:
+                    q = (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {' '.join(str(n) for n in part)} }} "
+                         f"GRAPH ?g {{ ?s ?p ?o }} }}")
+                    for r in self.store.query(q):
+                        got[r["s"].value].append(ox.Quad(r["s"], r["p"], r["o"], r["g"]))
+            for iri, quads in got.items():
+                self._put(("s", iri), quads)
 
     def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,  # noqa: A002
                           graph_name: Any = None) -> Iterator[ox.Quad]:
