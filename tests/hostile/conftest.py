@@ -139,3 +139,37 @@ def _report(hostile_canary: Counter) -> Iterator[None]:
     total = sum(CASES_RUN.values())
     detail = ", ".join(f"{k} {v}" for k, v in sorted(CASES_RUN.items()))
     SUMMARY_LINES.append(f"hostile corpus: {total} cases passed ({detail}); canary hits: {hostile_canary.hits}")
+
+
+# ----------------------------------------------------------------------------------- a hostile site
+@pytest.fixture(scope="package")
+def hostile_built(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - conftest.Built
+    """The bundled records plus one record file per HTML case (corpus.HTML_CASES), built with the real
+    pipeline; base http://localhost:8080/ (served below on other ports: as behind a reverse proxy)."""
+    import shutil
+
+    import yaml
+    from conftest import DATA, build_into
+
+    from hostile.corpus import EXTRA_RECORDS, HTML_CASES
+
+    tmp = tmp_path_factory.mktemp("hostile-site")
+    data = tmp / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("sources"))
+    for rec in [c.input for c in HTML_CASES] + EXTRA_RECORDS:
+        (data / "records" / f"{rec['key']}.yaml").write_text(
+            yaml.safe_dump(rec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    built = build_into(tmp, data=data)
+    assert not built.report.errors, [str(e) for e in built.report.errors]
+    return built
+
+
+@pytest.fixture(scope="package")
+def hostile_app(hostile_built):  # noqa: ANN001, ANN201
+    from conftest import make_app
+
+    app = make_app(hostile_built, sparql_workers=1, sparql_timeout=2.0)
+    yield app
+    ep = app.extensions.get("lod_sparql")
+    if ep is not None:
+        ep.executor.close()

@@ -230,3 +230,39 @@ QUERY_CSV_CASES: list[Case] = [
 def page_bytes(case: Case) -> bytes:
     make: Callable[[], bytes] = case.input
     return make()
+
+
+# ----------------------------------------------------------------------------------- HTML (record file -> build -> page)
+# input: the fields of one extra record file (key hostile-<id>); expect: the literal that must be shown,
+# escaped and intact (None when the value is not a visible literal, e.g. a refused source URL).
+def _html(i: str, expect: str | None, **fields: object) -> Case:
+    rec = {"key": f"hostile-{i}", "title": f"Hostile case {i} title", "date": "1956-01-01", **fields}
+    return Case(i, rec, expect)
+
+
+HTML_CASES: list[Case] = [
+    _html("title-script", "Title <script>alert(1)</script>", title="Title <script>alert(1)</script>"),
+    _html("summary-script-breakout", "</script><script>alert(2)</script>",
+          summary="</script><script>alert(2)</script>"),
+    _html("body-img-onerror", "<img src=x onerror=alert(3)>", body="Liu Shaoqi said <img src=x onerror=alert(3)> then"),
+    _html("rights-javascript", "javascript:alert(4)", rights="javascript:alert(4)"),
+    _html("source-javascript", None, source_url="javascript:alert(5)"),
+    _html("source-mixed-case-javascript", None, source_url="JaVaScRiPt:alert(6)"),
+    _html("source-attribute-breakout", None, source_url='http://example.org/"onmouseover="alert(7)'),
+    _html("source-data-url", None, source_url="data:text/html;base64,PHNjcmlwdD5hbGVydCg4KTwvc2NyaXB0Pg=="),
+    _html("source-leading-space-javascript", None, source_url=" javascript:alert(9)"),
+    _html("person-tag", "<b onmouseover=alert(10)>Bold</b>", people=["<b onmouseover=alert(10)>Bold</b>"]),
+    _html("place-svg", '"><svg onload=alert(11)>', places=['"><svg onload=alert(11)>']),
+    _html("subject-template", "{{7*7}} ${7*7} {% raw %}", subjects=["{{7*7}} ${7*7} {% raw %}"]),
+    _html("title-comment-cdata", "End --> <!-- ]]> <![CDATA[ x", title="End --> <!-- ]]> <![CDATA[ x"),
+    _html("citation-iframe", "<iframe src=javascript:alert(12)>",
+          citation={"text": "<iframe src=javascript:alert(12)>"}),
+    _html("author-javascript-name", "javascript:alert", authors=["javascript:alert(13)"]),  # "(13)": a name variant
+    _html("summary-bidi-override", "\u202egnp.exe harmless", summary="\u202egnp.exe harmless"),
+    _html("summary-doctype-entities", BILLION_LAUGHS_XML, summary=BILLION_LAUGHS_XML),
+    _html("body-style-tag", "<style>body{display:none}</style>", body="Text <style>body{display:none}</style> more"),
+]
+# Not a vector: a person whose IRI is not ASCII (Hangul), for the unicode-normalisation HTTP cases.
+KOREAN = "박헌영"
+EXTRA_RECORDS = [{"key": "hostile-unicode-person", "title": "Conversation with a Korean leader", "date": "1956-01-01",
+                  "people": [KOREAN]}]
