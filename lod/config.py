@@ -94,6 +94,7 @@ SETTINGS: list[Setting] = [
     Setting("wikidata_timeout", 30.0, "Read timeout, in seconds, of one Wikidata request (connect: 5 s).", float),
     Setting("wikidata_retries", 4, "Retries of a Wikidata request after 429/503/5xx/maxlag/timeout.", int),
     Setting("wikidata_backoff", 1.0, "First backoff sleep in seconds, doubled per retry (capped at 60 s).", float),
+    Setting("build_workers", 0, "Processes that map and validate records in `lod build`; 0 means one per CPU core.", int),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -255,8 +255,9 @@ def test_failure_midway_leaves_published_dataset(tmp_path: Path, monkeypatch: py
     published = layout.pointer.read_text()
     calls = {"n": 0}
     import lod.build as lb
+    import lod.build_records as lbr
 
-    real = lb.validate_record
+    real = lbr.validate_record
 
     def failing(*a: object, **kw: object) -> object:
         calls["n"] += 1
@@ -264,15 +265,15 @@ def test_failure_midway_leaves_published_dataset(tmp_path: Path, monkeypatch: py
             raise OSError("disk on fire")
         return real(*a, **kw)
 
-    monkeypatch.setattr(lb, "validate_record", failing)
+    monkeypatch.setattr(lbr, "validate_record", failing)
     with pytest.raises(OSError, match="disk on fire"):
         build(settings(tmp_path, data))
     assert layout.pointer.read_text() == published
     assert [p.name for p in (tmp_path / "store" / "builds").iterdir()] == [published.strip()]
     assert ask(EmbeddedStore(tmp_path / "store"), f"<{BASE}id/document/{SEED_B}> ?p ?o")
 
-    monkeypatch.setattr(lb, "validate_record", real)
-    monkeypatch.setattr(lb, "_turtle_dump", lambda *a: (_ for _ in ()).throw(OSError("dump failed")))
+    monkeypatch.setattr(lbr, "validate_record", real)
+    monkeypatch.setattr(lb, "shared_graphs", lambda *a: (_ for _ in ()).throw(OSError("dump failed")))
     with pytest.raises(OSError, match="dump failed"):
         build(settings(tmp_path, data))
     assert layout.pointer.read_text() == published
@@ -308,6 +309,9 @@ def test_kill_9_midway_leaves_published_dataset(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
+    time.sleep(2)       # workers die with their parent (PR_SET_PDEATHSIG, or their watchdog within 1 s)
+    orphans = subprocess.run(["pgrep", "-f", f"LOD_DATA={big}"], capture_output=True, text=True).stdout.split()
+    assert not [pid for pid in orphans if _ppid(int(pid)) == 1], "worker processes outlived the killed build"
     assert layout.pointer.read_text() == published
     store = EmbeddedStore(tmp_path / "store")
     assert ask(store, f"<{BASE}id/document/{SEED_B}> ?p ?o")
@@ -316,6 +320,46 @@ def test_kill_9_midway_leaves_published_dataset(tmp_path: Path) -> None:
     report = build(settings(tmp_path, data))        # the next build succeeds and clears the wreck
     assert report.exit_code == 0 and layout.pointer.read_text() != published
     assert not any(p.name == new_builds[0].name for p in (tmp_path / "store" / "builds").iterdir())
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def test_parallel_build_equals_sequential_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes change nothing but speed: same graphs, catalog, dumps and report."""
+    import lod.build_records as lbr
+
+    data = copy_data(tmp_path)
+    (data / "records" / "strangers.yaml").write_text(yaml.safe_dump(
+        {"key": "strangers", "title": "T", "authors": ["Zzyzx Qwerty"], "people": ["Kenzō Nakajimo", "Nakajimo, Kenzo"]}))
+    (data / "records" / "blank-id.yaml").write_text(yaml.safe_dump({"key": "blank-id", "title": "T", "record_id": " "}))
+    monkeypatch.setattr(lbr, "CHUNK", 3)            # several chunks, interleaved between the workers
+    reports = {}
+    for workers in (1, 2):
+        s = config.load({"store": str(tmp_path / f"store{workers}"), "data": str(data), "base_uri": BASE,
+                         "build_workers": str(workers)})
+        reports[workers] = build(s)
+        assert reports[workers].timings["workers"] == workers
+    one, two = reports[1], reports[2]
+    assert one.published == two.published and one.warnings == two.warnings and one.no_qid == two.no_qid
+    assert [(r.key, r.messages()) for r in one.rejected] == [(r.key, r.messages()) for r in two.rejected]
+    prov = f"{BASE}graph/provenance"
+    a, b = graph_lines(one.build_dir), graph_lines(two.build_dir)
+    assert {g: v for g, v in a.items() if g != prov} == {g: v for g, v in b.items() if g != prov}
+    cat1 = [(e.key, e.checksum, e.sets, e.deleted) for e in Catalog(one.build_dir / "catalog.sqlite", readonly=True).all()]
+    cat2 = [(e.key, e.checksum, e.sets, e.deleted) for e in Catalog(two.build_dir / "catalog.sqlite", readonly=True).all()]
+    assert cat1 == cat2
+    for name in ("dataset.nt.gz", "dataset.ttl.gz"):
+        parse = ox.RdfFormat.N_TRIPLES if name.endswith("nt.gz") else ox.RdfFormat.TURTLE
+        d1 = {str(t) for t in ox.parse(gzip.open(one.build_dir / "dumps" / name), parse)
+              if "/ns/prov#" not in str(t) and "/graph/provenance" not in str(t)}
+        d2 = {str(t) for t in ox.parse(gzip.open(two.build_dir / "dumps" / name), parse)
+              if "/ns/prov#" not in str(t) and "/graph/provenance" not in str(t)}
+        assert d1 == d2
 
 
 def test_progress_is_reported(tmp_path: Path) -> None:

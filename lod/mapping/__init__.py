@@ -8,6 +8,7 @@ minted as a stable slug entity (never dropped) and reported as a warning.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,7 +45,7 @@ class Mapped:
     quads: list[ox.Quad]
     warnings: list[str] = field(default_factory=list)
     sets: dict[str, str] = field(default_factory=dict)     # set_spec -> name
-    unknown: list[str] = field(default_factory=list)       # entity ids minted for unknown names
+    unknown: list[Any] = field(default_factory=list)       # entities minted for unknown names
 
 
 class Out:
@@ -59,7 +60,7 @@ class Out:
         self.entities: dict[str, tuple[ox.NamedNode, Any]] = {}
         self.concepts: dict[str, tuple[ox.NamedNode, tuple[ox.Quad, ...]]] = {}
         self.warnings: list[str] = []
-        self.unknown: list[str] = []
+        self.unknown: list[Any] = []
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
         self.quads.append(ox.Quad(s, p, o, self.g))
@@ -80,6 +81,7 @@ class Mapper:
         self._names: dict[tuple[str, str | None], tuple[ox.NamedNode, Any, bool]] = {}
         self._terms: dict[tuple[str, str], ox.NamedNode] = {}
         self.unknown_entities: dict[str, Any] = {}
+        self._unknown_by_label: dict[tuple[str, str], Any] = {}
         self._entity_nodes: dict[tuple[str, str], ox.NamedNode] = {}
         self._stubs: dict[str, tuple[ox.Literal, ox.NamedNode]] = {}
 
@@ -106,8 +108,8 @@ class Mapper:
             hit = self._names[(name, kind)] = (self.node_of(ent), ent, unknown)
         node, ent, unknown = hit
         if unknown:
-            if ent.id not in out.unknown:
-                out.unknown.append(ent.id)
+            if ent not in out.unknown:
+                out.unknown.append(ent)
             out.warn(field_name, f"{ent.kind} {name!r} is not in the authority file; published as "
                                  f"{node.value} without a Wikidata link")
         out.entities[node.value] = (node, ent)
@@ -116,23 +118,26 @@ class Mapper:
     def _mint_unknown(self, name: str, kind: str) -> Any:
         """A stable slug entity for a name the authority lacks, kept out of the authority itself.
 
-        The authority is not changed (the build never rewrites data/authority.yaml, and its mention
-        matcher stays compiled); the build adds these entities to the authority graph.
+        The id depends on the name alone, never on which records came first (builds map records in
+        parallel): the slug of the parsed label, or, when the authority already uses that slug for
+        another entity, the slug plus a short hash of the label. Names that differ only in what the
+        slug drops ("Kenzō"/"Kenzo") share the id; each record's stub keeps its own label, and the
+        build merges the labels (:func:`merge_unknown`). The authority file is never changed.
         """
         from lod.authority import Entity
 
         parsed = names.parse_name(name, kind)
-        for ent in self.unknown_entities.values():
-            if ent.kind == kind and ent.label == parsed.label:
-                return ent
-        base = slugify(parsed.label)
-        ident, n = base, 2
-        while ident in self.authority.entities or ident in self.unknown_entities:
-            ident, n = f"{base}-{n}", n + 1
-        ent = Entity(id=ident, label=parsed.label, kind=kind,
-                     variants=[v for v in parsed.variants if v != parsed.label],
-                     evidence="not in the authority file: minted by lod build from a record; no Wikidata link")
-        self.unknown_entities[ident] = ent
+        key = (parsed.label, kind)
+        ent = self._unknown_by_label.get(key)
+        if ent is None:
+            ident = slugify(parsed.label)
+            if ident in self.authority.entities:
+                ident = f"{ident}-{hashlib.sha1(parsed.label.encode()).hexdigest()[:6]}"
+            ent = Entity(id=ident, label=parsed.label, kind=kind,
+                         variants=[v for v in parsed.variants if v != parsed.label],
+                         evidence="not in the authority file: minted by lod build from a record; no Wikidata link")
+            self._unknown_by_label[key] = ent
+            self.unknown_entities.setdefault(ident, ent)
         return ent
 
     def node_of(self, ent: Any) -> ox.NamedNode:
@@ -211,6 +216,23 @@ class Mapper:
         quads = list(dict.fromkeys(out.quads))   # a person both present and a participant: one triple
         return Mapped(record.key, quads, out.warnings, record_sets(self, out, record, nodes),
                       out.unknown)
+
+
+def merge_unknown(entities: Iterable[Any]) -> dict[str, Any]:
+    """Entities minted for unknown names (from any number of mappers) merged by id, deterministically:
+    the smallest label is the label, the others become variants."""
+    from lod.authority import Entity
+
+    by_id: dict[str, list[Any]] = {}
+    for ent in entities:
+        by_id.setdefault(ent.id, []).append(ent)
+    merged = {}
+    for ident, ents in sorted(by_id.items()):
+        labels = sorted({e.label for e in ents})
+        variants = sorted({v for e in ents for v in e.variants} | set(labels[1:]) - {labels[0]})
+        first = min(ents, key=lambda e: e.label)
+        merged[ident] = Entity(id=ident, label=labels[0], kind=first.kind, variants=variants, evidence=first.evidence)
+    return merged
 
 
 def map_record(record: Record, authority: AuthorityLike, minter: Minter) -> list[ox.Quad]:

@@ -1,0 +1,184 @@
+"""The per-record work of `lod build`, run in worker processes: map, validate, serialise, prepare OAI.
+
+Mapping, SHACL validation, the sorted N-Triples of each record graph (checksum and dumps), its
+Turtle and its prepared OAI-PMH formats are pure Python and take most of a build's time, so they
+run in ``build_workers`` forked processes (default: one per CPU core) while the main process feeds
+the store's bulk loader and writes the dumps. Workers inherit the records, authority and mapper by
+fork and return plain data (:class:`Processed`) in record order, so the result does not depend on
+the number of workers. One worker (or a platform without fork) runs everything in-process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from lod.dumps import TurtleWriter, graph_checksum
+from lod.mapping import Mapper
+from lod.records import Record, RecordError
+from lod.validation import ValidationResult, validate_record
+
+CHUNK = 64                  # records per task sent to a worker
+
+
+@dataclass
+class Processed:
+    """One record after mapping and validation, as plain picklable data."""
+
+    index: int
+    path: Path
+    key: str
+    withdrawn: bool = False
+    error: dict[str, Any] | None = None        # a RecordError's fields (exceptions with kwargs don't pickle)
+    results: list[ValidationResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sets: dict[str, str] = field(default_factory=dict)
+    unknown: list[Any] = field(default_factory=list)     # lod.authority.Entity minted for unknown names
+    checksum: str = ""
+    triples: int = 0
+    nt: bytes = b""          # sorted N-Triples lines of the record graph
+    ttl: bytes = b""         # the same as Turtle
+    oai: tuple[bytes, ...] | None = None
+    file_sha: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.withdrawn and self.error is None and not any(r.blocking for r in self.results)
+
+    def record_error(self) -> RecordError | None:
+        return RecordError(**self.error) if self.error else None
+
+
+@dataclass
+class Job:
+    """What every worker needs; set before the pool forks, so workers inherit it instead of receiving it."""
+
+    mapper: Mapper
+    records: list[tuple[Path, Record]]
+    render_oai: Callable[[str, list[ox.Quad]], tuple[bytes, ...]] | None = None
+    reference: bool = False      # pyshacl instead of the compiled shapes
+
+
+_JOB: Job | None = None
+_TTL: TurtleWriter | None = None
+
+
+def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
+    path, rec = job.records[index]
+    out = Processed(index, path, rec.key, withdrawn=rec.withdrawn)
+    if rec.withdrawn:
+        return out
+    t0 = time.perf_counter()
+    try:
+        mapped = job.mapper.map(rec)
+    except RecordError as exc:
+        out.error = {"message": exc.message, "file": exc.file or str(path), "record": exc.record or rec.key,
+                     "field": exc.field, "line": exc.line}
+        return out
+    t1 = time.perf_counter()
+    out.results = validate_record(mapped.quads, rec.key, reference=job.reference)
+    t2 = time.perf_counter()
+    out.warnings, out.sets, out.unknown = mapped.warnings, mapped.sets, mapped.unknown
+    if out.accepted:
+        out.checksum, lines = graph_checksum(mapped.quads)
+        out.triples = len(lines)
+        out.nt = "".join(lines).encode()
+        out.ttl = ttl.render(lines)
+        try:
+            out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            out.file_sha = ""
+    t3 = time.perf_counter()
+    if out.accepted and job.render_oai is not None:
+        out.oai = job.render_oai(rec.key, mapped.quads)
+    out.seconds = {"map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2, "oai prepare": time.perf_counter() - t3}
+    return out
+
+
+def _work(bounds: tuple[int, int]) -> list[Processed]:
+    assert _JOB is not None and _TTL is not None
+    return [process(_JOB, i, _TTL) for i in range(*bounds)]
+
+
+def _init_worker() -> None:
+    """Die with the parent: a `lod build` killed with SIGKILL must not leave workers behind."""
+    global _TTL
+    _TTL = TurtleWriter()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:       # belt and braces where prctl is unavailable
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def workers_for(setting: int, n_records: int) -> int:
+    """Processes to use: the setting if given (> 0), else one per core for a large enough build."""
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if setting > 0:
+        return setting
+    return max(1, min(os.cpu_count() or 1, n_records // (4 * CHUNK)))
+
+
+class Pipeline:
+    """Every record of a :class:`Job` processed, in record order, by ``workers`` processes.
+
+    Create it before opening anything that must not be forked (the store, writer threads): the
+    pool is forked here. Iterate once; ``close()`` (or leaving a ``with`` block) stops the workers.
+    """
+
+    def __init__(self, job: Job, workers: int, chunk: int | None = None) -> None:
+        global _JOB
+        self.job, self.chunk = job, chunk or CHUNK
+        self.pool = None
+        if workers > 1:
+            _JOB = job
+            self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+
+    def __iter__(self) -> Iterator[Processed]:
+        n = len(self.job.records)
+        if self.pool is None:
+            ttl = TurtleWriter()
+            for i in range(n):
+                yield process(self.job, i, ttl)
+            return
+        bounds = [(a, min(a + self.chunk, n)) for a in range(0, n, self.chunk)]
+        for chunk in self.pool.imap(_work, bounds):
+            yield from chunk
+
+    def close(self) -> None:
+        global _JOB
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        _JOB = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
