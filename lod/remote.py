@@ -250,6 +250,11 @@ class RemoteStore:
     def dumps(self) -> Path:
         return self._dumps
 
+    @property
+    def prepared_dir(self) -> Path:
+        """Where `lod build` leaves the prepared OAI-PMH records (lod.oai.prepared) for the web nodes."""
+        return self._dumps
+
     # --------------------------------------------------------------------------- reading
     def refresh(self, force: bool = False) -> bool:
         """Notice a new build (a changed ``built_at`` stamp) at most every ``check_every`` seconds."""

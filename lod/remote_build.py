@@ -8,7 +8,8 @@ back ends publish the same quads. Then, against the checksums the remote catalog
    Graph Store Protocol PUTs); graphs that no longer exist are dropped;
 2. catalog rows that changed are rewritten, then the sets, then -- last -- the build stamp, which the
    web nodes watch;
-3. the dumps are moved into ``store_dumps`` (a folder the web nodes share).
+3. the dumps and the prepared OAI-PMH records (oai.sqlite) are copied into ``store_dumps``, a folder
+   the web nodes share, before the stamp.
 
 A build that fails half-way leaves every graph it did replace recorded with its new checksum, so the
 next build resumes rather than starts over.
@@ -65,9 +66,12 @@ def build_remote(settings: Any, *, progress: pipeline.Progress | None = None) ->
         changed = [e for e in entries if _row(previous.get(e.key)) != _row(e)]
         store.catalog.put(changed)
         store.catalog.put_sets(sets)
+        # dumps and the prepared OAI-PMH records go beside each other in the shared folder, before the
+        # stamp: a node that sees the new stamp opens the new files
+        report.build_dir = _publish_dumps(build_dir / "dumps", Path(settings.store_dumps),
+                                          extra=[build_dir / "oai.sqlite"])
         store.catalog.set_meta(**meta)   # last: the stamp web nodes watch
         report.timings["remote load"] = time.monotonic() - t
-        report.build_dir = _publish_dumps(build_dir / "dumps", Path(settings.store_dumps))
     except StoreError as exc:
         raise pipeline.BuildError(f"remote store {settings.store}: {exc}") from exc
     finally:
@@ -104,10 +108,10 @@ def _sync_graphs(oxigraph_dir: Path, entries: list[CatalogEntry], remote: dict[s
     writer.drop_graphs(sorted(set(remote) - set(wanted)))
 
 
-def _publish_dumps(src: Path, dest: Path) -> Path:
-    """Move each dump into ``dest`` atomically (a reader sees the old or the new file, never half)."""
+def _publish_dumps(src: Path, dest: Path, extra: list[Path] = ()) -> Path:  # type: ignore[assignment]
+    """Copy each dump into ``dest`` atomically (a reader sees the old or the new file, never half)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for f in src.iterdir():
+    for f in [*src.iterdir(), *(e for e in extra if e.is_file())]:
         tmp = dest / f".{f.name}.{os.getpid()}"
         shutil.copyfile(f, tmp)
         os.replace(tmp, dest / f.name)

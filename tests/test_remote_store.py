@@ -66,11 +66,11 @@ def build(settings: config.Settings) -> Any:
     return run(settings)
 
 
-def remote_app(root: str, data: Path, tmp: Path, **extra: Any) -> Any:
+def remote_app(root: str, data: Path, tmp: Path, dumps: str = "dumps", **extra: Any) -> Any:
     from lod.web.app import create_app
 
     return create_app({"store": root + "sparql", "base_uri": BASE, "data": str(data),
-                       "store_dumps": str(tmp / "dumps"), **extra})
+                       "store_dumps": str(tmp / dumps), **extra})
 
 
 @dataclass
@@ -102,6 +102,13 @@ def clients(pair: Pair, vt: Virtuoso) -> dict[str, Any]:
             "remote": remote_app(vt.root, pair.remote_data, pair.tmp).test_client()}
 
 
+@pytest.fixture(scope="module")
+def oai_clients(pair: Pair, vt: Virtuoso, clients: dict[str, Any]) -> dict[str, Any]:
+    """Also a remote node without the build's prepared OAI file: it renders every record from the store."""
+    (pair.tmp / "no-prepared").mkdir(exist_ok=True)
+    return {**clients, "remote-live": remote_app(vt.root, pair.remote_data, pair.tmp, "no-prepared").test_client()}
+
+
 # ----------------------------------------------------------------------------------- build
 def test_build_into_virtuoso_publishes_what_the_embedded_build_publishes(pair: Pair, vt: Virtuoso) -> None:
     from lod.remote import RemoteStore
@@ -131,7 +138,8 @@ def test_build_into_virtuoso_publishes_what_the_embedded_build_publishes(pair: P
     # first build into an empty store: every graph sent, nothing dropped
     sent = set(pair.report.remote.replaced)
     assert {e.graph for e in emb.catalog.all()} <= sent and not pair.report.remote.dropped
-    assert (pair.tmp / "dumps" / "dataset.nt.gz").is_file() and (pair.tmp / "dumps" / "dataset.ttl.gz").is_file()
+    for name in ("dataset.nt.gz", "dataset.ttl.gz", "oai.sqlite"):      # the web nodes' shared folder
+        assert (pair.tmp / "dumps" / name).is_file(), name
 
 
 def test_rebuild_replaces_only_the_changed_graph(vt: Virtuoso, tmp_path: Path,
@@ -339,7 +347,8 @@ def _records(root: etree._Element) -> list[bytes]:
     return out
 
 
-def test_oai_pmh_answers_are_the_same(clients: dict[str, Any]) -> None:
+def test_oai_pmh_answers_are_the_same(oai_clients: dict[str, Any]) -> None:
+    clients = oai_clients
     harvested: dict[str, list[bytes]] = {}
     for k, c in clients.items():
         recs: list[bytes] = []
@@ -354,22 +363,23 @@ def test_oai_pmh_answers_are_the_same(clients: dict[str, Any]) -> None:
             args = {"verb": "ListRecords", "resumptionToken": tok.text}
         harvested[k] = recs
     assert harvested["remote"] == harvested["embedded"] and len(harvested["embedded"]) == 13
+    assert harvested["remote-live"] == harvested["embedded"]
     ids = [h.findtext(f"{OAI}identifier") for h in _oai(clients["embedded"], verb="ListIdentifiers",
                                                          metadataPrefix="oai_dc").iter(f"{OAI}header")]
     assert ids
     for ident in ids[:4]:
         for prefix in ("oai_dc", "edm"):
-            a, b = (_records(_oai(clients[k], verb="GetRecord", identifier=ident, metadataPrefix=prefix))
-                    for k in ("embedded", "remote"))
-            assert a == b and a, (ident, prefix)
+            a, b, c = (_records(_oai(clients[k], verb="GetRecord", identifier=ident, metadataPrefix=prefix))
+                       for k in ("embedded", "remote", "remote-live"))
+            assert a == b == c and a, (ident, prefix)
     sets = {k: _records(_oai(c, verb="ListIdentifiers", metadataPrefix="oai_dc", set="language"))
             for k, c in clients.items()}
-    assert sets["remote"] == sets["embedded"]
+    assert sets["remote"] == sets["embedded"] == sets["remote-live"]
     listed = {k: etree.tostring(_oai(c, verb="ListSets").find(f"{OAI}ListSets"), method="c14n")
               for k, c in clients.items()}
-    assert listed["remote"] == listed["embedded"]
+    assert listed["remote"] == listed["embedded"] == listed["remote-live"]
     ident = {k: _oai(c, verb="Identify").findtext(f".//{OAI}earliestDatestamp") for k, c in clients.items()}
-    assert ident["remote"] == ident["embedded"] == FIXED
+    assert ident["remote"] == ident["embedded"] == ident["remote-live"] == FIXED
 
 
 # ----------------------------------------------------------------------------------- failures

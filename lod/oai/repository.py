@@ -91,7 +91,9 @@ class Repository:
             if len(self.prepared) >= 2:
                 self.prepared.pop(next(iter(self.prepared)))
             root = getattr(getattr(store, "layout", None), "root", None)
-            self.prepared[build.name] = Prepared.open(build, self.settings) if root else None
+            # a remote store (lod.remote) keeps the build's prepared file beside its dumps
+            where = build if root else getattr(store, "prepared_dir", None)
+            self.prepared[build.name] = Prepared.open(where, self.settings) if where else None
         return Snapshot.of(store, self.prepared.get(build.name))
 
     def identifier(self, key: str) -> str:
