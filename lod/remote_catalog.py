@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 
 NS = "urn:x-lod:catalog:"
 FIELDS = ("key", "graph", "checksum", "datestamp", "deleted", "title", "sets", "source")
-BATCH_BYTES = 1_000_000   # SPARQL Update text per request: large enough to amortise, small enough for any store
+# Update requests are batched, within limits measured on Virtuoso 07.20: its SPARQL parser gives up
+# ("memory exhausted") past ~4,990 triples in one INSERT DATA, and refuses a request of ~2,000
+# operations ("Query too large"). Throughput there peaks around 2,000 triples per operation.
+BATCH_BYTES = 1_000_000   # update text per request
+OP_TRIPLES = 2_000        # triples per INSERT DATA operation
+MAX_OPS = 300             # operations per request
 
 
 def lit(value: str) -> str:
@@ -214,10 +219,18 @@ class RemoteWriter:
             raise StoreError(f"remote store {self.ep.url} refused {method} of graph {graph} ({r.status_code}): "
                              f"{r.text[:500]}")
 
+    def _add(self, ops: list[str], op: str) -> None:
+        """Queue one operation; send the queue when it reaches a request's limits."""
+        ops.append(op)
+        self._bytes = getattr(self, "_bytes", 0) + len(op)
+        if len(ops) >= MAX_OPS or self._bytes >= BATCH_BYTES:
+            self._flush(ops)
+
     def _flush(self, ops: list[str]) -> None:
         if ops:
             self.update(" ;\n".join(ops))
             ops.clear()
+        self._bytes = 0
 
     # --------------------------------------------------------------------------- graphs
     def graph_checksums(self) -> dict[str, str]:
@@ -227,44 +240,36 @@ class RemoteWriter:
 
     def replace_graphs(self, changed: Mapping[str, Iterable[ox.Quad]],
                        checksums: Mapping[str, str] | None = None) -> SyncReport:
-        """Drop and reload each graph in ``changed``; record its checksum (given, or computed here)."""
+        """Drop and reload each graph in ``changed``; record its checksum (given, or computed here).
+
+        The checksum goes last, after the graph's data: a build that stops half-way leaves a graph whose
+        checksum is missing or old, so the next build sends it again.
+        """
         ops: list[str] = []
-        size = 0
+        self._bytes = 0
         for graph, quads in changed.items():
             quads = list(quads)
             triples = [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
             digest = (checksums or {}).get(graph) or graph_checksum(quads)
-            mark = self._checksum_ops(graph, digest)
             self.report.triples += len(triples)
             self.report.replaced.append(graph)
             if self.store.protocol == "gsp":
                 self._gsp("PUT", graph, ("\n".join(triples) + "\n").encode())
-                self.update(" ;\n".join(mark))
+                self.update(" ;\n".join(self._checksum_ops(graph, digest)))
                 continue
-            body = "\n".join(triples)
-            has_bnode = any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
-            # Virtuoso refuses blank nodes in INSERT DATA; INSERT {...} WHERE {} is standard and keeps them.
-            insert = (f"INSERT {{ GRAPH <{graph}> {{ {body} }} }} WHERE {{}}" if has_bnode
-                      else f"INSERT DATA {{ GRAPH <{graph}> {{ {body} }} }}")
-            if not has_bnode and len(body) > BATCH_BYTES:   # a big graph goes in several requests
-                self._flush(ops)
-                size = 0
-                self.update(f"DROP SILENT GRAPH <{graph}>")
-                chunk: list[str] = []
-                for t in triples:
-                    chunk.append(t)
-                    if sum(map(len, chunk)) > BATCH_BYTES // 2 or len(chunk) >= 20000:
-                        self.update(f"INSERT DATA {{ GRAPH <{graph}> {{ {' '.join(chunk)} }} }}")
-                        chunk = []
-                if chunk:
-                    self.update(f"INSERT DATA {{ GRAPH <{graph}> {{ {' '.join(chunk)} }} }}")
-                self.update(" ;\n".join(mark))
-                continue
-            ops += [f"DROP SILENT GRAPH <{graph}>", *([insert] if triples else []), *mark]
-            size += len(body) + 200
-            if size > BATCH_BYTES:
-                self._flush(ops)
-                size = 0
+            self._add(ops, f"DROP SILENT GRAPH <{graph}>")
+            if any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+                # Virtuoso refuses blank nodes in INSERT DATA; INSERT {...} WHERE {} is standard and keeps
+                # them, but cannot be split without splitting blank nodes apart.
+                if len(triples) > OP_TRIPLES:
+                    raise StoreError(f"graph {graph} has blank nodes and {len(triples)} triples: too large for "
+                                     "one SPARQL Update operation; load with store_protocol=gsp")
+                self._add(ops, f"INSERT {{ GRAPH <{graph}> {{ {' '.join(triples)} }} }} WHERE {{}}")
+            else:
+                for i in range(0, len(triples), OP_TRIPLES):
+                    self._add(ops, f"INSERT DATA {{ GRAPH <{graph}> {{ {' '.join(triples[i:i + OP_TRIPLES])} }} }}")
+            for op in self._checksum_ops(graph, digest):
+                self._add(ops, op)
         self._flush(ops)
         return self.report
 
@@ -277,15 +282,15 @@ class RemoteWriter:
 
     def drop_graphs(self, iris: Iterable[str]) -> SyncReport:
         ops: list[str] = []
+        self._bytes = 0
         for graph in iris:
             self.report.dropped.append(graph)
             if self.store.protocol == "gsp":
                 self._gsp("DELETE", graph)
                 self.update(" ;\n".join(self._checksum_ops(graph, None)))
                 continue
-            ops += [f"DROP SILENT GRAPH <{graph}>", *self._checksum_ops(graph, None)]
-            if len(ops) > 3000:
-                self._flush(ops)
+            for op in (f"DROP SILENT GRAPH <{graph}>", *self._checksum_ops(graph, None)):
+                self._add(ops, op)
         self._flush(ops)
         return self.report
 
@@ -330,7 +335,7 @@ class RemoteWriter:
             subjects += subj
             triples += new
             size += sum(map(len, new))
-            if size > BATCH_BYTES // 2 or len(subjects) >= 1000:
+            if size > BATCH_BYTES // 2 or len(triples) >= OP_TRIPLES or len(subjects) >= 1000:
                 flush()
         flush()
         return self.report.requests - before
