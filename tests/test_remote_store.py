@@ -526,3 +526,34 @@ def test_cli_build_and_query_take_a_store_url(vt: Virtuoso, tmp_path: Path) -> N
     finally:
         clear(vt, base)
         clear(vt, "http://cli2.test/")
+
+
+def test_writer_batches_within_the_stores_limits(vt: Virtuoso) -> None:
+    """One graph larger than an INSERT DATA may hold, and more graphs than a request may carry."""
+    from lod.remote import RemoteStore
+    from lod.remote_catalog import MAX_OPS, OP_TRIPLES
+
+    base = "http://batch.test/"
+    clear(vt, base)
+    try:
+        rem = RemoteStore(vt.sparql, base_uri=base, update_url=vt.update, user=vt.user, password=vt.password)
+        p = ox.NamedNode("http://batch.test/p")
+        big = ox.NamedNode(base + "graph/big")
+        graphs = {big.value: [ox.Quad(ox.NamedNode(f"{base}id/s{i}"), p, ox.Literal(f"v{i} \"q\" é"), big)
+                              for i in range(2 * OP_TRIPLES + 500)]}
+        for j in range(MAX_OPS):
+            g = ox.NamedNode(f"{base}graph/small/{j}")
+            graphs[g.value] = [ox.Quad(ox.NamedNode(f"{base}id/t{j}"), p, ox.Literal(str(j)), g)]
+        report = rem.writer().sync(graphs)
+        assert len(report.replaced) == MAX_OPS + 1 and report.requests > 1
+        n = next(iter(rem.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+                                f"FILTER(STRSTARTS(STR(?g), \"{base}graph/\")) }}")))["n"]
+        assert int(n.value) == 2 * OP_TRIPLES + 500 + MAX_OPS
+        again = rem.writer().sync(graphs)                       # unchanged: nothing sent
+        assert again.replaced == [] and again.requests == 0 and again.unchanged == MAX_OPS + 1
+        del graphs[big.value]
+        gone = rem.writer().sync(graphs)                        # vanished: dropped
+        assert gone.dropped == [big.value] and gone.replaced == []
+        assert not rem.oxigraph.contains_named_graph(big)
+    finally:
+        clear(vt, base)
