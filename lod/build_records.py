@@ -10,8 +10,10 @@ the number of workers. One worker (or a platform without fork) runs everything i
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import hashlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -31,6 +33,7 @@ from lod.records import Record, RecordError
 from lod.validation import ValidationResult, validate_record
 
 CHUNK = 64                  # records per task sent to a worker
+WINDOW = 8                  # tasks in flight (bounds the memory of results not yet loaded)
 
 
 @dataclass
@@ -165,9 +168,15 @@ class Pipeline:
             for i in range(n):
                 yield process(self.job, i, ttl)
             return
-        bounds = [(a, min(a + self.chunk, n)) for a in range(0, n, self.chunk)]
-        for chunk in self.pool.imap(_work, bounds):
-            yield from chunk
+        # a bounded window of chunks in flight: results wait in memory only as far as the loader lags
+        bounds = iter([(a, min(a + self.chunk, n)) for a in range(0, n, self.chunk)])
+        pending = collections.deque(self.pool.apply_async(_work, (b,)) for b in itertools.islice(bounds, WINDOW))
+        while pending:
+            done = pending.popleft().get()
+            nxt = next(bounds, None)
+            if nxt is not None:
+                pending.append(self.pool.apply_async(_work, (nxt,)))
+            yield from done
 
     def close(self) -> None:
         global _JOB
