@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from lod import __version__
-from lod.build_records import Job, Pipeline, workers_for
+from lod.build_records import Job, Pipeline, Reader, workers_for
 from lod.config import Settings
 from lod.dumps import Background, TurtleWriter, shared_graphs
 from lod.mapping import Mapper, authority_quads, merge_unknown
@@ -77,23 +77,6 @@ class BuildReport:
         return 1 if self.rejected or self.errors else 0
 
 
-@dataclass
-class Checked:
-    """One record through mapping and validation (shared by `lod build` and `lod validate`)."""
-
-    path: Path
-    record: Record
-    quads: list[ox.Quad]
-    results: list[ValidationResult]
-    warnings: list[str]
-    sets: dict[str, str]
-    error: RecordError | None = None
-
-    @property
-    def accepted(self) -> bool:
-        return self.error is None and not any(r.blocking for r in self.results)
-
-
 def _data_paths(settings: Settings) -> tuple[Path, Path, Path]:
     data = Path(settings.data)
     if not data.is_dir():
@@ -116,37 +99,6 @@ def load_inputs(settings: Settings) -> tuple[object, list[tuple[Path, Record]], 
         raise BuildError(f"authority file unusable: {exc.located()}") from exc
     records, errors = load_all(records_dir)
     return authority, records, errors
-
-
-def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, reference: bool = False,
-                  progress: Progress | None = None, clock: dict[str, float] | None = None) -> Iterator[Checked]:
-    """Map and validate each record (withdrawn ones are skipped); mapping errors reject, never raise.
-
-    ``clock``: seconds spent mapping and validating are added to its "map" and "validate" keys.
-    """
-    clock = {} if clock is None else clock
-    clock.setdefault("map", 0.0)
-    clock.setdefault("validate", 0.0)
-    total = len(records)
-    for i, (path, rec) in enumerate(records):
-        if progress and i % PROGRESS_EVERY == 0:
-            progress("mapping", i, total)
-        if rec.withdrawn:
-            continue
-        t0 = time.perf_counter()
-        try:
-            mapped = mapper.map(rec)
-        except RecordError as exc:
-            exc.file = exc.file or str(path)
-            yield Checked(path, rec, [], [], [], {}, error=exc)
-            continue
-        t1 = time.perf_counter()
-        results = validate_record(mapped.quads, rec.key, reference=reference)
-        clock["map"] += t1 - t0
-        clock["validate"] += time.perf_counter() - t1
-        yield Checked(path, rec, mapped.quads, results, mapped.warnings, mapped.sets)
-    if progress:
-        progress("mapping", total, total)
 
 
 def _new_build(layout: Layout) -> Path:
@@ -374,7 +326,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         store = ox.Store(str(build_dir / "oxigraph"))
         try:
             t = time.monotonic()
-            store.bulk_load(_Reader(chunks(pipeline, nt, ttl)), ox.RdfFormat.N_QUADS)
+            store.bulk_load(Reader(chunks(pipeline, nt, ttl)), ox.RdfFormat.N_QUADS)
             report.timings["map+validate+load"] = time.monotonic() - t
             store.extend([ox.Quad(prov.activity, ns.prov.endedAtTime,
                                   ox.Literal(_now(), datatype=ns.xsd.dateTime), prov.g)])
@@ -403,29 +355,6 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     t = time.monotonic()
     _write_catalog(build_dir / "catalog.sqlite", entries, previous, set_names, report, settings, started)
     report.timings["catalog"] = time.monotonic() - t
-
-
-class _Reader:
-    """A binary file over an iterator of byte chunks, for ``Store.bulk_load`` (which pulls as it parses)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.buf = memoryview(b"")
-        self.pending: list[bytes] = []
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            rest = bytes(self.buf) + b"".join(self.chunks)
-            self.buf = memoryview(b"")
-            return rest
-        while len(self.buf) < size:
-            nxt = next(self.chunks, None)
-            if nxt is None:
-                break
-            self.buf = memoryview(bytes(self.buf) + nxt) if self.buf else memoryview(nxt)
-        out = bytes(self.buf[:size])
-        self.buf = self.buf[size:]
-        return out
 
 
 def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, CatalogEntry],

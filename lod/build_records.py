@@ -32,6 +32,9 @@ from lod.mapping import Mapper
 from lod.records import Record, RecordError
 from lod.validation import ValidationResult, validate_record
 
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 1000
+
 CHUNK = 64                  # records per task sent to a worker
 WINDOW = 8                  # tasks in flight (bounds the memory of results not yet loaded)
 
@@ -191,3 +194,74 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class Checked:
+    """One record through mapping and validation (shared by `lod build` and `lod validate`)."""
+
+    path: Path
+    record: Record
+    quads: list[ox.Quad]
+    results: list[ValidationResult]
+    warnings: list[str]
+    sets: dict[str, str]
+    error: RecordError | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None and not any(r.blocking for r in self.results)
+
+
+def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, reference: bool = False,
+                  progress: Progress | None = None, clock: dict[str, float] | None = None) -> Iterator[Checked]:
+    """Map and validate each record (withdrawn ones are skipped); mapping errors reject, never raise.
+
+    ``clock``: seconds spent mapping and validating are added to its "map" and "validate" keys.
+    """
+    clock = {} if clock is None else clock
+    clock.setdefault("map", 0.0)
+    clock.setdefault("validate", 0.0)
+    total = len(records)
+    for i, (path, rec) in enumerate(records):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress("mapping", i, total)
+        if rec.withdrawn:
+            continue
+        t0 = time.perf_counter()
+        try:
+            mapped = mapper.map(rec)
+        except RecordError as exc:
+            exc.file = exc.file or str(path)
+            yield Checked(path, rec, [], [], [], {}, error=exc)
+            continue
+        t1 = time.perf_counter()
+        results = validate_record(mapped.quads, rec.key, reference=reference)
+        clock["map"] += t1 - t0
+        clock["validate"] += time.perf_counter() - t1
+        yield Checked(path, rec, mapped.quads, results, mapped.warnings, mapped.sets)
+    if progress:
+        progress("mapping", total, total)
+
+
+class Reader:
+    """A binary file over an iterator of byte chunks, for ``Store.bulk_load`` (which pulls as it parses)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.buf = memoryview(b"")
+        self.pending: list[bytes] = []
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            rest = bytes(self.buf) + b"".join(self.chunks)
+            self.buf = memoryview(b"")
+            return rest
+        while len(self.buf) < size:
+            nxt = next(self.chunks, None)
+            if nxt is None:
+                break
+            self.buf = memoryview(bytes(self.buf) + nxt) if self.buf else memoryview(nxt)
+        out = bytes(self.buf[:size])
+        self.buf = self.buf[size:]
+        return out

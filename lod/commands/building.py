@@ -106,7 +106,8 @@ def validate_cmd(reference: bool, progress: bool | None, show_warnings: bool, **
     Exit codes: 0 every record valid (warnings allowed); 1 some records would be rejected or
     cannot be read; 2 usage or system error.
     """
-    from lod.build import BuildError, check_records, load_inputs
+    from lod.build import BuildError, load_inputs
+    from lod.build_records import check_records
     from lod.mapping import Mapper
     from lod.uris import Minter
 
