@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from lod import __version__
-from lod.build_records import Job, Pipeline, Reader, workers_for
+from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, TurtleWriter, shared_graphs
 from lod.mapping import Mapper, authority_quads, merge_unknown
@@ -85,6 +85,33 @@ def _data_paths(settings: Settings) -> tuple[Path, Path, Path]:
     if not records.is_dir():
         raise BuildError(f"no records folder {records} (run `lod import` first, or check --data)")
     return data, records, data / "authority.yaml"
+
+
+def _load_authority(path: Path) -> object:
+    from lod.authority import Authority
+
+    try:
+        return Authority.load(path)
+    except RecordError as exc:
+        raise BuildError(f"authority file unusable: {exc.located()}") from exc
+
+
+def _record_files(records_dir: Path) -> tuple[list[tuple[Path, Record | None]], list[RecordError]]:
+    """Every record file, to be read by the workers; files sharing a key are errors, as in load_all."""
+    paths = sorted(records_dir.glob("*.yaml"))
+    keys = file_keys(paths)
+    by_key: dict[str, list[Path]] = {}
+    for path, key in keys.items():
+        if key is not None:
+            by_key.setdefault(key, []).append(path)
+    errors = []
+    for key, dup in sorted(by_key.items()):
+        if len(dup) > 1:
+            names = ", ".join(str(p) for p in dup)
+            errors.append(RecordError(f"duplicate record key in {len(dup)} files: {names}; none of them is published",
+                                      file=str(dup[0]), record=key, field="key"))
+    skip = {p for e in errors for p in by_key[e.record or ""]}
+    return [(p, None) for p in paths if p not in skip], errors
 
 
 def load_inputs(settings: Settings) -> tuple[object, list[tuple[Path, Record]], list[RecordError]]:
@@ -203,10 +230,11 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
         from lod.remote_build import build_remote
 
         return build_remote(settings, progress=progress)
-    data, _records_dir, authority_path = _data_paths(settings)
+    data, records_dir, authority_path = _data_paths(settings)
     if progress:
         progress("reading", 0, 1)
-    authority, records, errors = load_inputs(settings)
+    authority = _load_authority(authority_path)
+    records, errors = _record_files(records_dir)         # read by the workers (lod/build_records.py)
     t_read = time.monotonic()
     minter = Minter(settings.base_uri)
     layout = Layout(settings.store)
@@ -217,7 +245,7 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
     except OSError as exc:
         raise BuildError(f"store {layout.root} is not writable: {exc}") from exc
     report = BuildReport(build_dir=build_dir, errors=list(errors))
-    report.timings["read"] = t_read - t0
+    report.timings["list files"] = t_read - t0
     try:
         _build_into(build_dir, settings, data, authority_path, authority, records, minter, previous, report,
                     progress)
@@ -233,8 +261,9 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
 
 
 def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path: Path, authority: object,
-                records: list[tuple[Path, Record]], minter: Minter, previous: dict[str, CatalogEntry],
+                records: list[tuple[Path, Record | None]], minter: Minter, previous: dict[str, CatalogEntry],
                 report: BuildReport, progress: Progress | None) -> None:
+    """``records``: (file, Record) pairs, or (file, None) for files the workers read themselves."""
     started = _now()
     prov = _Provenance(minter, build_dir.name, started)
     onto = ontology_quads(minter.base, minter.ontology_graph)
@@ -246,8 +275,10 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     set_names: dict[str, str] = dict(SET_ROOTS)
     unknown: list[object] = []
     clock = report.timings
-    for k in ("map", "validate", "serialise", "oai prepare"):
-        clock[k] = 0.0
+    for k in ("read", "map", "validate", "serialise", "oai prepare"):
+        clock.setdefault(k, 0.0)
+    withdrawn: list[tuple[str, str, Path]] = []
+    seen: dict[str, Path] = {}
 
     def rel(path: Path) -> str:
         try:
@@ -270,7 +301,17 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                 progress("mapping", done, total)
             for k, v in p.seconds.items():
                 clock[k] += v
+            if p.unreadable:
+                report.errors.append(p.record_error())  # type: ignore[arg-type]
+                continue
+            if p.key in seen:       # a duplicate key the key-line pre-pass could not see
+                report.errors.append(RecordError(
+                    f"duplicate record key: also in {seen[p.key]}; this file is not published",
+                    file=str(p.path), record=p.key, field="key"))
+                continue
+            seen[p.key] = p.path
             if p.withdrawn:
+                withdrawn.append((p.key, p.title, p.path))
                 continue
             report.warnings += p.warnings
             report.warnings += [f"{rel(p.path)}: {r.located()}" for r in p.results if not r.blocking]
@@ -291,8 +332,8 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             report.published.append(p.key)
             old = previous.get(p.key)
             stamp = old.datestamp if old and not old.deleted and old.checksum == p.checksum else started
-            entries.append(CatalogEntry(p.key, graph, p.checksum, stamp, False, records[p.index][1].title.strip(),
-                                        sorted(p.sets), rel(p.path)))
+            entries.append(CatalogEntry(p.key, graph, p.checksum, stamp, False, p.title, sorted(p.sets),
+                                        rel(p.path)))
             set_names.update(p.sets)
         if progress and not total:
             progress("mapping", 0, 0)
@@ -347,11 +388,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
 
     report.no_qid = sorted({e.id for e in [*authority.entities.values(), *report.unknown_entities.values()]  # type: ignore[attr-defined]
                             if e.kind == "person" and e.published_qid() is None})
-    report.withdrawn = sorted(r.key for _p, r in records if r.withdrawn)
-    for p, r in records:
-        if r.withdrawn:
-            entries.append(CatalogEntry(r.key, minter.record_graph(r.key), "", started, True, r.title.strip(),
-                                        [], rel(p)))
+    report.withdrawn = sorted(key for key, _t, _p in withdrawn)
+    for key, title, path in withdrawn:
+        entries.append(CatalogEntry(key, minter.record_graph(key), "", started, True, title, [], rel(path)))
     t = time.monotonic()
     _write_catalog(build_dir / "catalog.sqlite", entries, previous, set_names, report, settings, started)
     report.timings["catalog"] = time.monotonic() - t

@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -46,7 +47,9 @@ class Processed:
     index: int
     path: Path
     key: str
+    title: str = ""
     withdrawn: bool = False
+    unreadable: bool = False     # the file itself is broken (error holds where); not a mapping rejection
     error: dict[str, Any] | None = None        # a RecordError's fields (exceptions with kwargs don't pickle)
     results: list[ValidationResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -73,7 +76,7 @@ class Job:
     """What every worker needs; set before the pool forks, so workers inherit it instead of receiving it."""
 
     mapper: Mapper
-    records: list[tuple[Path, Record]]
+    records: list[tuple[Path, Record | None]]     # None: the worker reads the file (record_files.load)
     render_oai: Callable[[str, list[ox.Quad]], tuple[bytes, ...]] | None = None
     reference: bool = False      # pyshacl instead of the compiled shapes
 
@@ -82,17 +85,31 @@ _JOB: Job | None = None
 _TTL: TurtleWriter | None = None
 
 
+def _error(exc: RecordError, path: Path, key: str) -> dict[str, Any]:
+    return {"message": exc.message, "file": exc.file or str(path), "record": exc.record or key,
+            "field": exc.field, "line": exc.line}
+
+
 def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     path, rec = job.records[index]
-    out = Processed(index, path, rec.key, withdrawn=rec.withdrawn)
+    t0 = time.perf_counter()
+    if rec is None:
+        from lod.sources.record_files import load
+
+        try:
+            rec = load(path)
+        except RecordError as exc:
+            return Processed(index, path, exc.record or path.stem, unreadable=True, error=_error(exc, path, ""),
+                             seconds={"read": time.perf_counter() - t0})
+    t_read = time.perf_counter() - t0
+    out = Processed(index, path, rec.key, rec.title.strip(), withdrawn=rec.withdrawn)
     if rec.withdrawn:
         return out
     t0 = time.perf_counter()
     try:
         mapped = job.mapper.map(rec)
     except RecordError as exc:
-        out.error = {"message": exc.message, "file": exc.file or str(path), "record": exc.record or rec.key,
-                     "field": exc.field, "line": exc.line}
+        out.error = _error(exc, path, rec.key)
         return out
     t1 = time.perf_counter()
     out.results = validate_record(mapped.quads, rec.key, reference=job.reference)
@@ -110,7 +127,8 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     t3 = time.perf_counter()
     if out.accepted and job.render_oai is not None:
         out.oai = job.render_oai(rec.key, mapped.quads)
-    out.seconds = {"map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2, "oai prepare": time.perf_counter() - t3}
+    out.seconds = {"read": t_read, "map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2,
+                   "oai prepare": time.perf_counter() - t3}
     return out
 
 
@@ -138,6 +156,30 @@ def _init_worker() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+_KEY_LINE = re.compile(rb"^key:[ \t]*(.*?)[ \t]*$", re.M)
+
+
+def file_keys(paths: list[Path]) -> dict[Path, str | None]:
+    """Each record file's key from its top-level ``key:`` line, without parsing the whole file.
+
+    Lets the build find keys used by several files (none of them is published, as
+    record_files.load_all does) before the files are read in parallel. None: no such line or the
+    file cannot be read; the full read reports why.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    keys: dict[Path, str | None] = {}
+    for path in paths:
+        try:
+            m = _KEY_LINE.search(path.read_bytes())
+            value = yaml.load(b"key: " + m.group(1), Loader=loader)["key"] if m else None  # noqa: S506
+        except (OSError, yaml.YAMLError, TypeError, KeyError):
+            value = None
+        keys[path] = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    return keys
 
 
 def workers_for(setting: int, n_records: int) -> int:
