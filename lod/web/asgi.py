@@ -55,7 +55,10 @@ class Front:
             if hit is not None:
                 await self._send_hit(scope, hit, send, head=method == "HEAD")
                 return
-        body = await self._read_body(receive)
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
+        # A declared body over the limit is refused at once: waiting for bytes we will refuse anyway
+        # would hold the connection for as long as the client likes.
+        body = None if declared.isdigit() and int(declared) > self.max_body else await self._read_body(receive)
         if body is None:
             await _send_plain(send, 413, b"Request body too large.\n")
             return
