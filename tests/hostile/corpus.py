@@ -42,7 +42,7 @@ class Ok:
 class Case:
     id: str
     input: Any
-    expect: Any
+    expect: Any = None          # None: the expectation is inside ``input`` (Http)
     note: str = ""
 
 
@@ -266,3 +266,137 @@ HTML_CASES: list[Case] = [
 KOREAN = "박헌영"
 EXTRA_RECORDS = [{"key": "hostile-unicode-person", "title": "Conversation with a Korean leader", "date": "1956-01-01",
                   "people": [KOREAN]}]
+
+
+# ----------------------------------------------------------------------------------- HTTP
+@dataclass(frozen=True)
+class Http:
+    """One raw HTTP request and what must come back.
+
+    status: the allowed statuses, for both servers or per server ({"werkzeug": ..., "gunicorn": ...});
+    0 means "the server closed the connection without answering" (allowed only where listed);
+    ctype: the expected media type prefix (when the status is 200/303/406...); location: the Location
+    must start with the public base; every answer: no injected header, no file content, no 5xx.
+    """
+
+    target: str
+    status: Any
+    headers: tuple[str, ...] = ()
+    method: str = "GET"
+    body: bytes = b""
+    ctype: str | None = None
+    location: bool = False
+    raw: bytes | None = None           # the whole request as bytes (for what no client would send)
+
+
+DOC = "/data/document/116814"
+THING = "/id/person/liu-shaoqi"
+BIG_ACCEPT = "text/plain;q=0.1, " * 6000
+BOGUS_RANGES = ",".join(f"x{i}/y" for i in range(1000))
+GUN_ONLY_400 = {"werkzeug": {200, 303, 400, 404, 406}, "gunicorn": {400}}
+
+
+def _nfd_korean() -> str:
+    import unicodedata
+    from urllib.parse import quote
+    return "/id/person/" + quote(unicodedata.normalize("NFD", KOREAN))
+
+
+def _nfc_korean() -> str:
+    from urllib.parse import quote
+    return "/id/person/" + quote(KOREAN)
+
+
+HTTP_CASES: list[Case] = [
+    # --- Accept: malformed, huge, odd -> a served type or 406, never an error
+    Case("accept-empty", Http(DOC, {200}, ("Accept: ",), ctype="text/turtle")),
+    Case("accept-q-zero-everything", Http(DOC, {406}, ("Accept: */*;q=0",), ctype="text/plain")),
+    Case("accept-bad-q", Http(DOC, {406}, ("Accept: text/turtle;q=abc",))),
+    Case("accept-q-over-one", Http(DOC, {406}, ("Accept: text/turtle;q=1.0001",))),
+    Case("accept-punctuation", Http(DOC, {406}, ("Accept: ;;;,,,/,*/,/*",))),
+    Case("accept-html-star", Http(DOC, {200}, ("Accept: text/html, */*;q=0.8",), ctype="text/html")),
+    Case("accept-type-wildcard", Http(DOC, {200}, ("Accept: text/*;q=0.5, text/turtle;q=0",), ctype="text/html")),
+    Case("accept-unsupported", Http(DOC, {406}, ("Accept: image/png",), ctype="text/plain")),
+    Case("accept-two-header-lines", Http(DOC, {200}, ("Accept: image/png", "Accept: text/turtle"), ctype="text/turtle")),
+    Case("accept-huge-100kb", Http(DOC, {431, 400}, (f"Accept: {BIG_ACCEPT}",))),
+    Case("accept-1000-bogus-ranges", Http(DOC, {406}, (f"Accept: {BOGUS_RANGES}",))),
+    Case("accept-good-range-beyond-64", Http(DOC, {406}, ("Accept: " + "x/y," * 70 + "text/turtle",))),
+    Case("accept-latin1-bytes", Http(DOC, {200, 406}, raw=b"GET " + DOC.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                                     b"Accept: text/turtle;x=\xe9\xff, text/html\r\nConnection: close\r\n\r\n")),
+    Case("accept-nul-byte", Http(DOC, {"werkzeug": {200, 400, 406}, "gunicorn": {400}},
+                                 raw=b"GET " + DOC.encode() + b" HTTP/1.1\r\nHost: x\r\nAccept: text/\x00turtle\r\n"
+                                 b"Connection: close\r\n\r\n")),
+    Case("accept-profile-param", Http(DOC, {406}, ('Accept: application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"',))),
+    Case("accept-thing-303", Http(THING, {303}, ("Accept: application/n-triples;q=0.9, text/turtle;q=0.1",),
+                                  location=True)),
+    Case("accept-thing-406", Http(THING, {406}, ("Accept: image/*",))),
+    # --- path traversal: 404 (or 400), never a file
+    Case("traversal-dotdot", Http("/data/../../etc/passwd", {404, 400})),
+    Case("traversal-encoded-dots", Http("/data/%2e%2e/%2e%2e/etc/passwd", {404, 400})),
+    Case("traversal-encoded-slash", Http("/id/person/..%2f..%2fcatalog.sqlite", {404, 400})),
+    Case("traversal-static", Http("/static/../../../../etc/passwd", {404, 400})),
+    Case("traversal-static-encoded", Http("/static/%2e%2e/%2e%2e/etc/passwd", {404, 400})),
+    Case("traversal-static-encoded-slash", Http("/static/..%2f..%2fapp.py", {404, 400})),
+    Case("traversal-dumps-catalog", Http("/dumps/..%2fcatalog.sqlite", {404, 400})),
+    Case("traversal-dumps-current", Http("/dumps/../CURRENT", {404, 400})),
+    Case("traversal-dumps-double-encoded", Http("/dumps/%252e%252e%252fcatalog.sqlite", {404, 400})),
+    Case("traversal-root-encoded", Http("/%2e%2e/%2e%2e/etc/passwd", {404, 400})),
+    Case("traversal-double-slash", Http("//etc/passwd", {404, 400})),
+    Case("traversal-after-thing", Http("/id/person/liu-shaoqi/../../../etc/passwd", {404, 400})),
+    Case("traversal-nul-extension", Http("/data/person/liu-shaoqi.ttl%00.html", {404, 400})),
+    Case("traversal-overlong-dot", Http("/static/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", {404, 400})),
+    Case("traversal-backslash", Http("/static/..\\..\\..\\etc\\passwd", {404, 400})),
+    Case("traversal-encoded-backslash", Http("/static/%5c..%5c..%5cetc%5cpasswd", {404, 400})),
+    Case("traversal-through-dump", Http("/dumps/dataset.nt.gz/../../catalog.sqlite", {404, 400})),
+    # --- very long URLs
+    Case("long-path-9kb", Http("/id/" + "a" * 9000, {"werkzeug": {404}, "gunicorn": {414}})),
+    Case("long-query-40kb", Http(DOC + ".ttl?" + "x=1&" * 10000, {"werkzeug": {200}, "gunicorn": {414}})),
+    Case("long-path-under-limit", Http("/id/person/" + "b" * 3500, {404})),
+    Case("many-headers", Http(DOC + ".ttl", {431, 400},
+                              tuple(f"X-H{i}: {i}" for i in range(150)))),
+    # --- unicode normalisation: an IRI is one string; look-alikes are other (unknown) IRIs
+    Case("unicode-nfc-hangul", Http(_nfc_korean(), {303}, location=True)),
+    Case("unicode-nfd-hangul", Http(_nfd_korean(), {404})),
+    Case("unicode-fullwidth-dots", Http("/id/person/%EF%BC%8E%EF%BC%8E%EF%BC%8Fcatalog", {404})),
+    Case("unicode-fullwidth-letters", Http("/id/person/%EF%BD%8C%EF%BD%89%EF%BD%95-shaoqi", {404})),
+    Case("unicode-cyrillic-homoglyph", Http("/id/person/liu-sh%D0%B0oqi", {404})),
+    Case("unicode-hyphen-u2010", Http("/id/person/liu%E2%80%90shaoqi", {404})),
+    Case("unicode-zero-width-joiner", Http("/id/person/liu%E2%80%8D-shaoqi", {404})),
+    Case("unicode-uppercase", Http("/id/person/LIU-SHAOQI", {404})),
+    Case("unicode-invalid-utf8", Http("/id/person/%FF%FE", {404, 400})),
+    Case("unicode-lone-surrogate", Http("/id/person/%ED%A0%80", {404, 400})),
+    Case("unicode-percent-encoded-ascii", Http("/id/person/%6C%69%75-shaoqi", {303}, location=True),
+         note="RFC 3986 6.2.2.2: escaped unreserved characters are the same IRI"),
+    # --- CRLF in parameters and paths: never a header
+    Case("crlf-page-param-thing", Http(THING + "?page=1%0d%0aX-Injected:%201", {400}, ctype="text/plain")),
+    Case("crlf-page-param-doc", Http("/data/person/liu-shaoqi.ttl?page=1%0d%0aX-Injected:%201", {400})),
+    Case("crlf-oai-verb", Http("/oai?verb=Identify%0d%0aX-Injected:%201", {200}, ctype="text/xml")),
+    Case("crlf-oai-identifier", Http("/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier=%0d%0aX-Injected:%201",
+                                     {200}, ctype="text/xml")),
+    Case("crlf-sparql-format", Http("/sparql?query=ASK%7B%7D&format=json%0d%0aX-Injected:%201", {400})),
+    Case("crlf-path", Http("/id/person/liu-shaoqi%0d%0aSet-Cookie:%20x=1", {404, 400})),
+    Case("crlf-search", Http("/search?title=%0d%0aX-Injected:%201", {200}, ctype="text/html")),
+    Case("crlf-raw-in-request-line", Http("", {"werkzeug": {0, 400}, "gunicorn": {400}}, raw=b"GET /id/person/liu-shaoqi\r\nX-Injected: 1 HTTP/1.1\r\n"
+                                                     b"Host: x\r\nConnection: close\r\n\r\n")),
+    Case("crlf-obs-fold-header", Http("", {"werkzeug": {200, 400}, "gunicorn": {400}},
+                                      raw=b"GET " + DOC.encode() + b".ttl HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n"
+                                      b" X-Injected: 1\r\nConnection: close\r\n\r\n")),
+    # --- hosts and forwarding: Location is always the public base
+    Case("host-evil", Http(THING, {303}, ("Host: evil.example",), location=True)),
+    Case("forwarded-host-evil", Http(THING, {303}, ("X-Forwarded-Host: evil.example", "X-Forwarded-Proto: https"),
+                                     location=True)),
+    Case("absolute-form-target", Http("http://evil.example" + THING, {303, 400, 404}, location=True)),
+    # --- methods and bodies
+    Case("method-trace", Http("/", {405, 400}, method="TRACE")),
+    Case("method-put-document", Http(DOC + ".ttl", {405}, method="PUT", body=b"<a> <b> <c> .")),
+    Case("method-delete-sparql", Http("/sparql", {405}, method="DELETE")),
+    Case("content-length-lie", Http("/sparql", {413}, ("Content-Type: application/sparql-query",
+                                                             "Content-Length: 99999999999"), method="POST",
+                                    body=b"ASK {}")),
+    Case("oai-post-2mb", Http("/oai", {413}, ("Content-Type: application/x-www-form-urlencoded",),
+                              method="POST", body=b"verb=Identify&x=" + b"a" * 2_000_000)),
+    Case("smuggling-te-and-cl", Http("", {"werkzeug": {200, 400, 405, 411, 501}, "gunicorn": {400}},
+                                     raw=b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                                     b"Transfer-Encoding: chunked\r\nContent-Type: application/sparql-query\r\n"
+                                     b"Connection: close\r\n\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n")),
+]
