@@ -32,6 +32,7 @@ from lod.sparql.lexer import (
 )
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+MAX_NESTING = 128          # brackets ({[ nested, or unary operators in a row: far beyond any real query
 # Words that occur in SPARQL Update and never in a query.
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
                           "WITH", "USING"})
@@ -88,6 +89,7 @@ def analyse(query: str, base: str | None = None) -> Analysis:
             raise Rejected(403, f"This SPARQL endpoint is read-only: {t.text.upper()} belongs to SPARQL Update, "
                                 "which is not accepted here. Send a query (SELECT, ASK, CONSTRUCT, DESCRIBE).",
                            "update")
+    _nesting(tokens)
     pro = prologue(tokens, base)
     a = Analysis(query, tokens, pro, "")
     form_idx = next((i for i in range(pro.end, len(tokens)) if tokens[i].is_name(*FORMS)), None)
@@ -97,6 +99,28 @@ def analyse(query: str, base: str | None = None) -> Analysis:
     _where_group(a, form_idx)
     _services(a)
     return a
+
+
+def _nesting(tokens: list[Token]) -> None:
+    """Refuse (400) groups/brackets nested deeper than MAX_NESTING, or as long a run of unary operators:
+    the query engine's parser recurses on both, and thousands of levels overflow its stack (the worker
+    process dies; the hostile corpus has the cases)."""
+    depth = deepest = run = longest = 0
+    for t in tokens:
+        if t.kind != PUNCT:
+            run = 0
+            continue
+        if t.text in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t.text in ")}]":
+            depth -= 1
+        run = run + 1 if t.text in ("!", "-", "+") else 0
+        longest = max(longest, run)
+    if deepest > MAX_NESTING or longest > MAX_NESTING:
+        what = f"nests {deepest} levels deep" if deepest > MAX_NESTING else f"chains {longest} unary operators"
+        raise Rejected(400, f"The query {what}; this endpoint accepts at most {MAX_NESTING}. "
+                            "Flatten it (fewer nested groups, sub-queries or parentheses).", "nesting")
 
 
 def _dataset_clauses(a: Analysis) -> None:
