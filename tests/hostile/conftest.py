@@ -15,11 +15,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -168,8 +174,73 @@ def hostile_built(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - c
 def hostile_app(hostile_built):  # noqa: ANN001, ANN201
     from conftest import make_app
 
-    app = make_app(hostile_built, sparql_workers=1, sparql_timeout=2.0)
+    app = make_app(hostile_built, sparql_workers=1, sparql_timeout=2.0, sparql_max_rows=100)
     yield app
     ep = app.extensions.get("lod_sparql")
     if ep is not None:
         ep.executor.close()
+
+
+# ----------------------------------------------------------------------------------- lod serve (gunicorn)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def serve(store: Path, data: Path, port: int, *extra: str, log: Path | None = None,
+          env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`lod serve` (gunicorn) on loopback, one worker unless told; its own process group so it can be
+    stopped whole. Standard error (the query log, warnings) goes to ``log`` (a pipe could fill and block)."""
+    args = [sys.executable, "-c", "from lod.cli import main; main()", "serve", "--store", str(store),
+            "--data", str(data), "--base-uri", "http://localhost:8080/", "--port", str(port), *extra]
+    if "--workers" not in extra:
+        args += ["--workers", "1"]
+    err = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the server
+    return subprocess.Popen(args, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=err,
+                            start_new_session=True, env={**os.environ, **(env or {})})
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.fixture(scope="package")
+def hostile_gunicorn(hostile_built) -> Iterator[Server]:  # noqa: ANN001
+    """The hostile site served by `lod serve` (gunicorn + asgi front), as in production."""
+    port = free_port()
+    proc = serve(hostile_built.store, hostile_built.data, port, log=hostile_built.store.parent / "serve.log")
+    try:
+        wait_port(port, proc)
+        yield Server("gunicorn", port)
+    finally:
+        stop(proc)

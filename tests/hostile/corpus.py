@@ -400,3 +400,85 @@ HTTP_CASES: list[Case] = [
                                      b"Transfer-Encoding: chunked\r\nContent-Type: application/sparql-query\r\n"
                                      b"Connection: close\r\n\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n")),
 ]
+
+
+# ----------------------------------------------------------------------------------- SPARQL: SSRF
+# Each target (a URL a request could ask us to fetch) x each vector (a way of asking) -> the refusal.
+# "{canary}", "{redirector}", "{cport}" are filled in with the package's loopback servers.
+SSRF_TARGETS: list[Case] = [
+    Case("file", "file:///etc/passwd"),
+    Case("file-host", "file://localhost/etc/passwd"),
+    Case("loopback-canary", "{canary}"),
+    Case("loopback-redirect-to-canary", "{redirector}"),
+    Case("localhost-name", "http://localhost:{cport}/"),
+    Case("loopback-short-form", "http://127.1:{cport}/"),
+    Case("loopback-decimal", "http://2130706433:{cport}/"),
+    Case("unspecified-0000", "http://0.0.0.0:{cport}/"),
+    Case("ipv6-loopback", "http://[::1]:{cport}/sparql"),
+    Case("ipv6-mapped-v4", "http://[::ffff:127.0.0.1]:{cport}/"),
+    Case("private-10", "http://10.0.0.1/sparql"),
+    Case("private-192-168", "http://192.168.1.1/"),
+    Case("private-172-16", "http://172.16.0.1/"),
+    Case("link-local-metadata", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+    Case("ipv6-unique-local", "http://[fd00::1]/"),
+    Case("gopher", "gopher://127.0.0.1:25/_HELO"),
+    Case("ftp", "ftp://127.0.0.1/x"),
+    Case("allowlist-suffix-trick", "https://query.wikidata.org.127.0.0.1.nip.io/sparql"),
+    Case("allowlist-userinfo-trick", "https://query.wikidata.org@127.0.0.1:{cport}/sparql"),
+    Case("allowlist-dotdot-trick", "https://query.wikidata.org/sparql/../../admin"),
+    Case("allowlist-query-trick", "https://query.wikidata.org/sparql?redirect=http://127.0.0.1:{cport}/"),
+]
+# vector -> (how to send it, expected status)
+SSRF_VECTORS: list[Case] = [
+    Case("SERVICE", "SELECT * WHERE {{ SERVICE <{t}> {{ ?s ?p ?o }} }}", 403),
+    Case("SERVICE-SILENT", "SELECT * WHERE {{ SERVICE SILENT <{t}> {{ ?s ?p ?o }} }}", 403),
+    Case("SERVICE-nested", "SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ {{ SELECT * WHERE {{ SERVICE <{t}> {{ ?a ?b ?c }} }} }} }} }}",
+         403),
+    Case("SERVICE-prefixed", "PREFIX e: <{t}> SELECT * WHERE {{ SERVICE e: {{ ?s ?p ?o }} }}", 403),
+    Case("FROM", "SELECT * FROM <{t}> WHERE {{ ?s ?p ?o }}", 400),
+    Case("FROM-NAMED", "SELECT * FROM NAMED <{t}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", 400),
+    Case("LOAD", "LOAD <{t}>", 403),
+    Case("LOAD-INTO", "LOAD SILENT <{t}> INTO GRAPH <urn:x>", 403),
+    Case("update-param-LOAD", {"update": "LOAD <{t}>"}, 403),
+    Case("default-graph-uri", {"query": "ASK {{ ?s ?p ?o }}", "default-graph-uri": "{t}"}, 400),
+    Case("named-graph-uri", {"query": "ASK {{ GRAPH ?g {{ ?s ?p ?o }} }}", "named-graph-uri": "{t}"}, 400),
+]
+
+
+# ----------------------------------------------------------------------------------- SPARQL: cost
+# (query, allowed statuses, extra check). The app under test: 2 s timeout, 1 worker, 100 rows cap.
+def _nest(n: int) -> str:
+    return "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n
+
+
+COST_CASES: list[Case] = [
+    Case("cross-join", "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g", {503}),
+    Case("cross-join-count", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", {503}),
+    Case("catastrophic-regex", 'SELECT * WHERE { ?s ?p ?o . ?x ?y ?z FILTER(REGEX(CONCAT(STR(?o), STR(?z), '
+                               '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), "^(a+)+$")) }', {200, 503}),
+    Case("regex-huge-pattern", 'ASK { FILTER(REGEX("a", "' + "(a|b)" * 3000 + '")) }', {200, 400, 503}),
+    Case("property-path-star", "SELECT (COUNT(*) AS ?n) WHERE { ?s (<urn:a>|!<urn:b>)* ?o }", {200, 503}),
+    Case("deep-braces-1000", _nest(1000), {400}),
+    Case("deep-braces-100000", _nest(100_000), {400}),
+    Case("deep-optional-3000", "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 3000 + "}" * 3000 + " }",
+         {400}),
+    Case("deep-parens-20000", "ASK { FILTER(" + "(" * 20_000 + "1" + ")" * 20_000 + ") }", {400}),
+    Case("deep-subselect-300", "SELECT * WHERE { " + "{ SELECT * WHERE " * 300 + "{ ?s ?p ?o }" + " }" * 300 + " }",
+         {400}),
+    Case("unary-not-chain-20000", "ASK { FILTER(" + "!" * 20_000 + "true) }", {400}),
+    Case("deep-but-fine-50", _nest(50), {200}),
+    Case("limit-overflow", "SELECT * WHERE { ?s ?p ?o } LIMIT 99999999999999999999999", {400}),
+    Case("limit-int64-max", "SELECT * WHERE { ?s ?p ?o } LIMIT 9223372036854775807", {200}),
+    Case("offset-int64-max", "SELECT * WHERE { ?s ?p ?o } OFFSET 9223372036854775807 LIMIT 10", {200}),
+    Case("offset-overflow", "SELECT * WHERE { ?s ?p ?o } OFFSET 99999999999999999999999", {400}),
+    Case("negative-limit", "SELECT * WHERE { ?s ?p ?o } LIMIT -1", {400}),
+    Case("ten-thousand-variables", "SELECT " + " ".join(f"?v{i}" for i in range(10_000)) + " WHERE { ?s ?p ?o } LIMIT 1",
+         {200}),
+    Case("thousand-from-our-graph", "SELECT * " + "FROM <http://localhost:8080/graph/authority> " * 1000
+         + "WHERE { ?s ?p ?o } LIMIT 1", {200}),
+    Case("query-2mb", "SELECT * WHERE { ?s ?p ?o } #" + "x" * 2_000_000, {413}),
+    Case("unterminated-string", 'SELECT * WHERE { ?s ?p "' + "x" * 100_000, {400}),
+    Case("nul-in-query", "SELECT * WHERE { ?s ?p ?o }\x00", {400}),
+    Case("describe-everything", "DESCRIBE ?s WHERE { ?s ?p ?o }", {200}),
+    Case("construct-everything", "CONSTRUCT WHERE { ?s ?p ?o }", {200}),
+]

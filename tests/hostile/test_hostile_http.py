@@ -9,21 +9,16 @@ IRIs, proxy), tests/test_negotiation.py (parser), tests/test_dataset_web.py (dum
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from hostile.conftest import count
-from hostile.corpus import HTTP_CASES, ROOT, Case, Http
+from hostile.conftest import Server, count
+from hostile.corpus import HTTP_CASES, Case, Http
 
 BASE = "http://localhost:8080/"
 LEAKS = (b"root:x:0:0", b"SQLite format 3", b"[builds]", b"oai-secret")
@@ -93,31 +88,6 @@ def _complete(raw: bytes) -> bool:
     return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(port: int, proc: subprocess.Popen | None = None, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-
-
 @pytest.fixture(scope="module")
 def werkzeug_server(hostile_app) -> Iterator[Server]:  # noqa: ANN001
     from conftest import LiveServer
@@ -127,33 +97,9 @@ def werkzeug_server(hostile_app) -> Iterator[Server]:  # noqa: ANN001
     srv.close()
 
 
-def serve(store: Path, data: Path, port: int, *extra: str) -> subprocess.Popen:
-    """`lod serve` (gunicorn) on loopback, one worker; its own process group so it can be stopped whole."""
-    return subprocess.Popen(
-        [sys.executable, "-c", "from lod.cli import main; main()", "serve", "--store", str(store), "--data", str(data),
-         "--base-uri", BASE, "--port", str(port), "--workers", "1", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
 @pytest.fixture(scope="module")
-def gunicorn_server(hostile_built) -> Iterator[Server]:  # noqa: ANN001
-    port = _free_port()
-    proc = serve(hostile_built.store, hostile_built.data, port)
-    try:
-        _wait(port, proc)
-        yield Server("gunicorn", port)
-    finally:
-        stop(proc)
+def gunicorn_server(hostile_gunicorn: Server) -> Server:
+    return hostile_gunicorn
 
 
 @pytest.fixture(params=["werkzeug", "gunicorn"])
