@@ -40,6 +40,7 @@ import pyoxigraph as ox
 
 from lod.remote_protocol import (
     EMPTY_GRAPH,
+    GRAPH_FORMATS,
     JSON_RESULTS,
     RDF_ACCEPT,
     Endpoint,
@@ -340,9 +341,12 @@ class RemoteStore:
                 if "json" not in ctype:
                     raise RemoteQueryError(f"remote store answered {ctype!r}, expected {JSON_RESULTS}")
                 return ox.parse_query_results(_normalise_json(r.content), format=ox.QueryResultsFormat.JSON)
-            fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
-            if ctype == "text/plain":
-                fmt = ox.RdfFormat.N_TRIPLES
+            # Only the line formats we asked for: pyoxigraph's RDF/XML parser expands DTD entities (a
+            # "billion laughs" answer would take the web node's memory), so nothing else is parsed.
+            fmt = GRAPH_FORMATS.get(ctype)
+            if fmt is None:
+                raise RemoteQueryError(f"remote store {self.url} answered {ctype!r} to a graph query; "
+                                       f"expected N-Triples or Turtle ({RDF_ACCEPT})")
             return _triples_result(ox.parse(r.content, format=fmt))
         except SyntaxError as exc:
             raise RemoteQueryError(f"remote store {self.url} sent an unreadable answer: {exc}") from exc

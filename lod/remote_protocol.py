@@ -24,6 +24,10 @@ from lod.store import StoreError, StoreUnavailable
 EMPTY_GRAPH = "urn:x-lod:empty-default-graph"   # stands for the (empty) store default graph
 JSON_RESULTS = "application/sparql-results+json"
 RDF_ACCEPT = "application/n-triples, text/turtle;q=0.8"
+# what a graph answer may be parsed as: what we asked for (never RDF/XML, whose parser expands entities)
+GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
+                 "": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE,
+                 "application/x-turtle": ox.RdfFormat.TURTLE}
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
