@@ -109,11 +109,14 @@ class Federator:
         salt = secrets.token_hex(4)
         rows: list[list[str | None]] = []
         truncated = False
-        for sol in results:
-            if len(rows) >= self.max_rows:
-                truncated = True
-                break
-            rows.append([_term(sol[n], salt) for n in names])
+        try:
+            for sol in results:     # the parser streams: a broken answer can fail here, mid-way
+                if len(rows) >= self.max_rows:
+                    truncated = True
+                    break
+                rows.append([_term(sol[n], salt) for n in names])
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise ServiceError(f"SERVICE <{endpoint}>: unreadable SPARQL results ({ctype}): {exc}") from None
         return Remote(names, rows, truncated)
 
     # ------------------------------------------------------------------ rewriting
