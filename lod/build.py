@@ -171,6 +171,13 @@ def _file_sha(path: Path) -> str:
         return ""
 
 
+def _quietly(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - cleaning up after a failure that is already being raised
+        pass
+
+
 class _Provenance:
     """PROV-O for every graph of the build: what it was derived from, when, by which software."""
 
@@ -381,6 +388,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             report.timings["dumps"] = time.monotonic() - t
             if progress:
                 progress("dumps", 1, 1)
+        except BaseException:
+            _quietly(oai.db.close)          # the prepared-OAI database goes with the failed build
+            raise
         finally:
             nt.close(abandon=True)
             ttl.close(abandon=True)

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,16 +196,20 @@ class Pipeline:
     """Every record of a :class:`Job` processed, in record order, by ``workers`` processes.
 
     Create it before opening anything that must not be forked (the store, writer threads): the
-    pool is forked here. Iterate once; ``close()`` (or leaving a ``with`` block) stops the workers.
+    workers are forked here. Iterate once; ``close()`` (or leaving a ``with`` block) stops them. A
+    worker that dies (out of memory, a crash) fails the build with BrokenProcessPool, never hangs it.
     """
 
     def __init__(self, job: Job, workers: int, chunk: int | None = None) -> None:
         global _JOB
         self.job, self.chunk = job, chunk or CHUNK
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
             _JOB = job
-            self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_init_worker)
+            for f in [self.pool.submit(os.getpid) for _ in range(workers)]:
+                f.result()          # all workers forked now, before the caller starts any thread
 
     def __iter__(self) -> Iterator[Processed]:
         n = len(self.job.records)
@@ -215,19 +220,18 @@ class Pipeline:
             return
         # a bounded window of chunks in flight: results wait in memory only as far as the loader lags
         bounds = iter([(a, min(a + self.chunk, n)) for a in range(0, n, self.chunk)])
-        pending = collections.deque(self.pool.apply_async(_work, (b,)) for b in itertools.islice(bounds, WINDOW))
+        pending = collections.deque(self.pool.submit(_work, b) for b in itertools.islice(bounds, WINDOW))
         while pending:
-            done = pending.popleft().get()
+            done = pending.popleft().result()
             nxt = next(bounds, None)
             if nxt is not None:
-                pending.append(self.pool.apply_async(_work, (nxt,)))
+                pending.append(self.pool.submit(_work, nxt))
             yield from done
 
     def close(self) -> None:
         global _JOB
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
         _JOB = None
 
