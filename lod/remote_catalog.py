@@ -91,40 +91,60 @@ class RemoteCatalog:
         return self._earliest
 
     # --------------------------------------------------------------------------- per request
-    def _entries(self, where: str, tail: str = "") -> list[CatalogEntry]:
-        pattern = " ; ".join(f"<{NS}{f}> ?{f}" for f in FIELDS)
-        q = (f"SELECT ?{' ?'.join(FIELDS)} WHERE {{ GRAPH <{self.graph}> {{ ?r {pattern} ; <{NS}order> ?order . "
-             f"{where} }} }} {tail}")
+    # Two steps per read: the ordered subjects from ONE pattern (Virtuoso answered a 9-pattern star join
+    # over 100,000 records sorted for one page in more than 30 s; one pattern sorts in ~0.15 s), then
+    # the fields of just those subjects.
+    def _fields(self, subjects: list[str]) -> list[CatalogEntry]:
+        """The entries of these subjects, in this order (a subject without a row is skipped)."""
+        rows: dict[str, dict[str, str]] = {s: {} for s in subjects}
+        for i in range(0, len(subjects), 500):
+            values = " ".join(f"<{s}>" for s in subjects[i:i + 500])
+            q = f"SELECT ?r ?p ?o WHERE {{ GRAPH <{self.graph}> {{ VALUES ?r {{ {values} }} ?r ?p ?o }} }}"
+            for row in self.store.raw_select(q):
+                name = row["p"].value
+                if name.startswith(NS) and name[len(NS):] in FIELDS:
+                    rows[row["r"].value][name[len(NS):]] = row["o"].value
         out = []
-        for row in self.store.raw_select(q):
-            v = {f: row[f].value for f in FIELDS}
-            out.append(CatalogEntry(key=v["key"], graph=v["graph"], checksum=v["checksum"], datestamp=v["datestamp"],
-                                    deleted=v["deleted"] == "1", title=v["title"], sets=json.loads(v["sets"]),
-                                    source=v["source"]))
+        for s in subjects:
+            v = rows[s]
+            if "key" not in v:
+                continue
+            out.append(CatalogEntry(key=v["key"], graph=v.get("graph", ""), checksum=v.get("checksum", ""),
+                                    datestamp=v.get("datestamp", ""), deleted=v.get("deleted") == "1",
+                                    title=v.get("title", ""), sets=json.loads(v.get("sets", "[]")),
+                                    source=v.get("source", "")))
         return out
 
+    def _ordered(self, pattern: str, where: str, sort: str, limit: int) -> list[str]:
+        q = (f"SELECT ?r WHERE {{ GRAPH <{self.graph}> {{ {pattern} {where} }} }} "
+             f"ORDER BY STR({sort}) LIMIT {int(limit)}")
+        return [row["r"].value for row in self.store.raw_select(q)]
+
     def get(self, key: str) -> CatalogEntry | None:
-        found = self._entries(f"VALUES ?r {{ <{self.subject(key)}> }}")
-        return found[0] if found else None
+        found = self._fields([self.subject(key)])
+        return found[0] if found and found[0].key == key else None
 
     def all(self, chunk: int = 5000) -> Iterator[CatalogEntry]:
         """Every entry by key, fetched in keyset chunks (a store may cap the rows of one answer)."""
         after = None
         while True:
             where = f"FILTER(STR(?key) > {lit(after)})" if after is not None else ""
-            rows = self._entries(where, f"ORDER BY STR(?key) LIMIT {chunk}")
+            subjects = self._ordered(f"?r <{NS}key> ?key .", where, "?key", chunk)
+            rows = self._fields(subjects)
             yield from rows
-            if len(rows) < chunk:
+            if len(subjects) < chunk:
                 return
             after = rows[-1].key
 
     @staticmethod
     def _filter(start: str | None, until: str | None, set_spec: str | None) -> str:
+        """Bounds on ?order = "datestamp key": ``d >= start`` iff ``order >= start``, and ``d <= until``
+        iff ``order < until + "!"`` (the separator ' ' sorts before '!' and every datestamp character)."""
         parts = []
         if start:
-            parts.append(f"FILTER(STR(?datestamp) >= {lit(start)})")
+            parts.append(f"FILTER(STR(?order) >= {lit(start)})")
         if until:
-            parts.append(f"FILTER(STR(?datestamp) <= {lit(until)})")
+            parts.append(f"FILTER(STR(?order) < {lit(until + '!')})")
         if set_spec:
             parts.append(f"FILTER EXISTS {{ ?r <{NS}set> ?set FILTER(?set = {lit(set_spec)} || "
                          f"STRSTARTS(STR(?set), {lit(set_spec + ':')})) }}")
@@ -136,10 +156,10 @@ class RemoteCatalog:
         where = self._filter(start, until, set_spec)
         if after:
             where += f" FILTER(STR(?order) > {lit(after[0] + ' ' + after[1])})"
-        return self._entries(where, f"ORDER BY STR(?order) LIMIT {int(limit)}")
+        return self._fields(self._ordered(f"?r <{NS}order> ?order .", where, "?order", limit))
 
     def count(self, *, start: str | None = None, until: str | None = None, set_spec: str | None = None) -> int:
-        q = (f"SELECT (COUNT(?r) AS ?n) WHERE {{ GRAPH <{self.graph}> {{ ?r <{NS}datestamp> ?datestamp . "
+        q = (f"SELECT (COUNT(?r) AS ?n) WHERE {{ GRAPH <{self.graph}> {{ ?r <{NS}order> ?order . "
              f"{self._filter(start, until, set_spec)} }} }}")
         return int(next(iter(self.store.raw_select(q)))["n"].value)
 
