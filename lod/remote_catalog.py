@@ -253,10 +253,19 @@ class RemoteWriter:
         self._bytes = 0
 
     # --------------------------------------------------------------------------- graphs
-    def graph_checksums(self) -> dict[str, str]:
-        rows = self.store.raw_select(
-            f"SELECT ?g ?c WHERE {{ GRAPH <{self.catalog_graph}> {{ ?g <{NS}graphChecksum> ?c }} }}")
-        return {r["g"].value: r["c"].value for r in rows}
+    def graph_checksums(self, chunk: int = 5000) -> dict[str, str]:
+        """Checksum of every graph loaded, in keyset chunks (a store may cap the rows of one answer:
+        Virtuoso's default ResultSetMaxRows is 10,000)."""
+        out: dict[str, str] = {}
+        after = ""
+        while True:
+            rows = list(self.store.raw_select(
+                f"SELECT ?g ?c WHERE {{ GRAPH <{self.catalog_graph}> {{ ?g <{NS}graphChecksum> ?c "
+                f"FILTER(STR(?g) > {lit(after)}) }} }} ORDER BY STR(?g) LIMIT {chunk}"))
+            out.update((r["g"].value, r["c"].value) for r in rows)
+            if len(rows) < chunk:
+                return out
+            after = rows[-1]["g"].value
 
     def replace_graphs(self, changed: Mapping[str, Iterable[ox.Quad]],
                        checksums: Mapping[str, str] | None = None) -> SyncReport:
