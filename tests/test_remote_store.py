@@ -549,6 +549,8 @@ def test_writer_batches_within_the_stores_limits(vt: Virtuoso) -> None:
         n = next(iter(rem.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
                                 f"FILTER(STRSTARTS(STR(?g), \"{base}graph/\")) }}")))["n"]
         assert int(n.value) == 2 * OP_TRIPLES + 500 + MAX_OPS
+        sums = rem.writer().graph_checksums(chunk=50)           # read back in keyset chunks
+        assert set(sums) == set(graphs) and rem.writer().graph_checksums() == sums
         again = rem.writer().sync(graphs)                       # unchanged: nothing sent
         assert again.replaced == [] and again.requests == 0 and again.unchanged == MAX_OPS + 1
         del graphs[big.value]
