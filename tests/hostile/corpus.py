@@ -482,3 +482,70 @@ COST_CASES: list[Case] = [
     Case("describe-everything", "DESCRIBE ?s WHERE { ?s ?p ?o }", {200}),
     Case("construct-everything", "CONSTRUCT WHERE { ?s ?p ?o }", {200}),
 ]
+
+
+# ----------------------------------------------------------------------------------- parsers
+def _results_xml(doctype: str, value: str) -> bytes:
+    return (f'<?xml version="1.0"?>\n{doctype}\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f'<head><variable name="x"/></head><results><result><binding name="x"><literal>{value}</literal>'
+            f"</binding></result></results></sparql>").encode()
+
+
+_LOL = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+    f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+XML_RESULTS = "application/sparql-results+xml"
+JSON_RESULTS = "application/sparql-results+json"
+
+# A SERVICE endpoint on the allow-list answers this (content type, body maker taking the canary URL):
+# SERVICE -> 502 (unreadable; or 200 where noted), SERVICE SILENT -> 200; never an expansion, never a fetch.
+SERVICE_ANSWER_CASES: list[Case] = [
+    Case("xml-billion-laughs", (XML_RESULTS, lambda c: _results_xml(f"<!DOCTYPE sparql [{_LOL}]>", "&j;"))),
+    Case("xml-external-entity-http", (XML_RESULTS, lambda c: _results_xml(
+        f'<!DOCTYPE sparql [<!ENTITY x SYSTEM "{c}xxe">]>', "&x;"))),
+    Case("xml-external-entity-file", (XML_RESULTS, lambda c: _results_xml(
+        '<!DOCTYPE sparql [<!ENTITY x SYSTEM "file:///etc/passwd">]>', "&x;"))),
+    Case("xml-parameter-entity", (XML_RESULTS, lambda c: _results_xml(
+        f'<!DOCTYPE sparql [<!ENTITY % p SYSTEM "{c}dtd"> %p;]>', "x")), 200, "the DTD is ignored: read, not fetched"),
+    Case("xml-external-dtd", (XML_RESULTS, lambda c: _results_xml(f'<!DOCTYPE sparql SYSTEM "{c}ext.dtd">', "x")),
+         200, "the DTD is ignored: read, not fetched"),
+    Case("json-deep-nesting", (JSON_RESULTS, lambda c: b'{"head":{"vars":["x"]},"results":{"bindings":'
+                                                       + b"[" * 200_000 + b"]" * 200_000 + b"}}")),
+    Case("json-33mb", (JSON_RESULTS, lambda c: b'{"head":{"vars":["x"]},"results":{"bindings":[' +
+                       b",".join([b'{"x":{"type":"literal","value":"' + b"a" * 1000 + b'"}}'] * 34_000) + b"]}}")),
+    Case("json-ld-remote-context", ("application/ld+json", lambda c: json.dumps({"@context": c + "ctx", "@id": "urn:x"}).encode())),
+    Case("xml-claims-json", (JSON_RESULTS, lambda c: _results_xml(f"<!DOCTYPE sparql [{_LOL}]>", "&j;"))),
+    Case("boolean-not-solutions", (JSON_RESULTS, lambda c: b'{"head":{},"boolean":true}')),
+    Case("binary-garbage", ("text/tab-separated-values", lambda c: bytes(range(256)) * 100)),
+]
+
+# A remote store (lod.remote) answering a CONSTRUCT with this: a clear RemoteQueryError, never an
+# expansion or a fetch. Run in a child process under a 3 GB address-space limit, so a regression is a
+# failed test, not a machine out of memory.
+REMOTE_ANSWER_CASES: list[Case] = [
+    Case("rdfxml-billion-laughs", ("application/rdf+xml", lambda c: (
+        f'<?xml version="1.0"?><!DOCTYPE rdf:RDF [{_LOL}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:ex="http://ex/"><rdf:Description rdf:about="http://ex/s"><ex:p>&j;</ex:p></rdf:Description></rdf:RDF>'
+    ).encode())),
+    Case("rdfxml-external-entity", ("application/rdf+xml", lambda c: (
+        f'<?xml version="1.0"?><!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "{c}xxe">]><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex/"><rdf:Description '
+        'rdf:about="http://ex/s"><ex:p>&x;</ex:p></rdf:Description></rdf:RDF>').encode())),
+    Case("jsonld-remote-context", ("application/ld+json", lambda c: json.dumps(
+        {"@context": c + "ctx", "@id": "http://ex/s", "p": "v"}).encode())),
+    Case("turtle-garbage", ("text/turtle", lambda c: b"@prefix : <" + b"x" * 1000 + b" .\n:a :b ")),
+]
+
+# YAML files the build reads besides record files: data/authority.yaml -> a located RecordError.
+AUTHORITY_CASES: list[Case] = [
+    Case("alias-bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+         "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+         "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nentities: *g\n", Err("", "")),
+    Case("python-tag", "entities: !!python/object/apply:os.system ['touch /tmp/lod-pwned']\n", Err("", "not valid YAML")),
+    Case("unquoted-impossible-date", "entities:\n- id: x\n  label: X Y\n  kind: person\n  birth: 1954-02-31\n",
+         Ok({"birth": "1954-02-31"}), "kept as the text written (it crashed the loader)"),
+    Case("not-a-mapping", "- just\n- a list\n", Err("", "expected a mapping")),
+    Case("latin1", "entities:\n- id: x\n  label: Liú\n  kind: person\n".encode("latin-1"), Err("", "")),
+    Case("wikidata-javascript", "entities:\n- id: x\n  label: X Y\n  kind: person\n  wikidata: 'javascript:alert(1)'\n"
+         "  confidence: high\n  evidence: none\n", Err("", "")),
+]
