@@ -76,8 +76,9 @@ def decode(text: str, key: bytes, now: float) -> Token:
             raise TokenError("resumption token of another version; restart the harvest")
         token = Token(*data[1:])
         token = replace(token, after=tuple(token.after))
-        if not (isinstance(token.cursor, int) and isinstance(token.expires, int) and len(token.after) == 2):
-            raise TypeError("bad field types")
+        if not (isinstance(token.cursor, int) and isinstance(token.expires, int) and len(token.after) == 2
+                and isinstance(token.size, int) and 0 <= token.cursor <= token.size):
+            raise TypeError("bad field types or values")
     except (ValueError, KeyError, TypeError, IndexError, binascii.Error) as exc:
         if isinstance(exc, TokenError):
             raise
