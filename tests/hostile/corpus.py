@@ -549,3 +549,36 @@ AUTHORITY_CASES: list[Case] = [
     Case("wikidata-javascript", "entities:\n- id: x\n  label: X Y\n  kind: person\n  wikidata: 'javascript:alert(1)'\n"
          "  confidence: high\n  evidence: none\n", Err("", "")),
 ]
+
+
+# ----------------------------------------------------------------------------------- OAI-PMH resumption tokens
+# input: how to make the token from a real one (see test_hostile_oai._make); expect: the OAI error code
+# (HTTP 200, schema-valid body), or "ok" where a correctly signed token may simply continue. "signed-*":
+# signed with the repository's own key (as if it had leaked): odd contents still never break the XML.
+TOKEN_CASES: list[Case] = [
+    Case("forged-random", "forged-random", "badResumptionToken"),
+    Case("forged-unsigned-json", "forged-unsigned-json", "badResumptionToken"),
+    Case("tampered-payload", "tampered-payload", "badResumptionToken"),
+    Case("tampered-mac", "tampered-mac", "badResumptionToken"),
+    Case("truncated", "truncated", "badResumptionToken"),
+    Case("extended", "extended", "badResumptionToken"),
+    Case("expired", "expired", "badResumptionToken"),
+    Case("other-server-secret", "other-server-secret", "badResumptionToken"),
+    Case("other-verb", "other-verb", "badResumptionToken"),
+    Case("other-build", "other-build", "badResumptionToken"),
+    Case("other-version", "other-version", "badResumptionToken"),
+    Case("signed-wrong-types", "signed-wrong-types", "badResumptionToken"),
+    Case("signed-negative-cursor", "signed-negative-cursor", "badResumptionToken"),
+    Case("signed-huge-size", "signed-huge-size", {"ok", "badResumptionToken"}),
+    Case("signed-markup-cursor-key", "signed-markup-cursor-key", {"ok", "badResumptionToken", "noRecordsMatch"}),
+    Case("signed-unknown-prefix", "signed-unknown-prefix", {"badResumptionToken", "cannotDisseminateFormat"}),
+    Case("signed-markup-set", "signed-markup-set", {"ok", "badResumptionToken", "noRecordsMatch"}),
+    Case("huge-10kb", "huge-10kb", "badResumptionToken"),
+    Case("xml-specials", "xml-specials", "badResumptionToken"),
+    Case("crlf", "crlf", "badResumptionToken"),
+    Case("unicode", "unicode", "badResumptionToken"),
+    Case("empty", "empty", {"badResumptionToken", "badArgument"}),
+    Case("with-metadata-prefix", "with-metadata-prefix", "badArgument"),
+    Case("repeated", "repeated", "badArgument"),
+    Case("valid-control", "valid", "ok"),
+]
