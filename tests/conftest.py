@@ -55,6 +55,7 @@ class LiveServer:
     def __init__(self, app: object, port: int = 0) -> None:
         from werkzeug.serving import make_server
 
+        self.app = app
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -64,6 +65,14 @@ class LiveServer:
     def close(self) -> None:
         self.server.shutdown()
         self.thread.join(5)
+        close_app(self.app)
+
+
+def close_app(app: object) -> None:
+    """End the app's SPARQL worker processes now, not whenever the app is garbage-collected."""
+    ep = getattr(app, "extensions", {}).get("lod_sparql")
+    if ep is not None:
+        ep.executor.close()
 
 
 def make_app(built: Built, **overrides: object):  # noqa: ANN201 - Flask app
@@ -74,7 +83,9 @@ def make_app(built: Built, **overrides: object):  # noqa: ANN201 - Flask app
 
 @pytest.fixture
 def app(built: Built):  # noqa: ANN201
-    return make_app(built)
+    application = make_app(built)
+    yield application
+    close_app(application)
 
 
 @pytest.fixture

@@ -48,8 +48,11 @@ def _wait_workers(srv: LiveServer, n: int, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-def _worker_processes() -> set[int]:
-    """Live `lod.sparql.worker` children of this test process (what really runs, not what the pool thinks)."""
+def _worker_processes(baseline: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """Live `lod.sparql.worker` children of this test process (what really runs, not what the pool thinks).
+
+    ``baseline``: workers that already ran before this test's server started (other tests' apps in the
+    same session) are not this test's business."""
     pids: set[int] = set()
     for task in os.listdir(f"/proc/{os.getpid()}/task"):
         try:
@@ -64,6 +67,7 @@ def _worker_processes() -> set[int]:
                 continue
             if b"lod.sparql.worker" in cmd and stat != "Z":
                 pids.add(int(k))
+    pids -= set(baseline)
     return pids
 
 
@@ -79,6 +83,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_slow_queries_stop_near_the_limit_while_others_are_answered(store: Path) -> None:
+    before = _worker_processes()
     srv = _server(store, sparql_workers=3, sparql_queue=4)
     try:
         assert _get(srv, FAST)[0].status_code == 200
@@ -112,7 +117,7 @@ def test_slow_queries_stop_near_the_limit_while_others_are_answered(store: Path)
         _wait_workers(srv, 3)   # the killed workers were replaced, once each
         time.sleep(1.0)
         assert _executor(srv).alive == 3
-        assert _worker_processes() == {s.proc.pid for s in _executor(srv)._all}
+        assert _worker_processes(before) == {s.proc.pid for s in _executor(srv)._all}
         assert _get(srv, FAST)[0].status_code == 200
     finally:
         srv.close()
@@ -120,6 +125,7 @@ def test_slow_queries_stop_near_the_limit_while_others_are_answered(store: Path)
 
 
 def test_saturated_endpoint_answers_503_with_retry_after(store: Path) -> None:
+    before = _worker_processes()
     srv = _server(store, sparql_workers=1, sparql_queue=1)
     try:
         assert _get(srv, FAST)[0].status_code == 200
@@ -145,7 +151,7 @@ def test_saturated_endpoint_answers_503_with_retry_after(store: Path) -> None:
         _wait_workers(srv, 1)
         assert _get(srv, FAST)[0].status_code == 200   # it did not fall over
         time.sleep(1.0)
-        assert _executor(srv).alive == 1 and len(_worker_processes()) == 1   # no worker leaked
+        assert _executor(srv).alive == 1 and len(_worker_processes(before)) == 1   # no worker leaked
     finally:
         srv.close()
         _executor(srv).close()
