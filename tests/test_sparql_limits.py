@@ -32,13 +32,11 @@ FAST = "ASK { ?s ?p ?o }"
 
 def _server(store: Path, **overrides: object) -> LiveServer:
     app = create_app({"store": str(store), "base_uri": BASE, "sparql_timeout": LIMIT, **overrides})
-    srv = LiveServer(app)
-    srv.app = app   # type: ignore[attr-defined]
-    return srv
+    return LiveServer(app)
 
 
 def _executor(srv: LiveServer):  # noqa: ANN202
-    return srv.app.extensions["lod_sparql"].executor   # type: ignore[attr-defined]
+    return srv.app.extensions["lod_sparql"].executor
 
 
 def _wait_workers(srv: LiveServer, n: int, timeout: float = 20) -> None:
