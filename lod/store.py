@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+
+_BUILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")   # what new_build() names; never a path
 
 
 class StoreError(RuntimeError):
@@ -47,11 +50,17 @@ class Layout:
 
     def current(self) -> Path | None:
         try:
-            name = self.pointer.read_text().strip()
+            raw = self.pointer.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:              # the store is a file, unreadable...
+            raise StoreError(f"{self.pointer} cannot be read: {exc.strerror or exc}") from None
+        try:
+            name = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise StoreError(f"{self.pointer} is corrupted: it must hold a build name, not binary data") from None
         path = self.root / "builds" / name
-        if not name or not path.is_dir():
+        if not _BUILD_NAME.fullmatch(name) or not path.is_dir():
             raise StoreError(f"{self.pointer} names build {name!r}, which is missing from {self.root / 'builds'}")
         return path
 
@@ -227,6 +236,8 @@ class EmbeddedStore:
             mtime = self.layout.pointer.stat().st_mtime_ns
         except FileNotFoundError:
             raise StoreError(f"no published dataset in {self.layout.root} (run `lod build`)") from None
+        except OSError as exc:
+            raise StoreError(f"store {self.layout.root} cannot be read: {exc.strerror or exc}") from None
         if not force and mtime == self._pointer_mtime:
             return False
         build = self.layout.current()
@@ -235,7 +246,11 @@ class EmbeddedStore:
             store = ox.Store.read_only(str(build / "oxigraph"))
             catalog = Catalog(build / "catalog.sqlite", readonly=True)
             catalog.meta()
-        except (OSError, sqlite3.Error, StoreError) as exc:
+            if not (build / "dumps").is_dir():
+                raise StoreError(f"dumps missing: {build / 'dumps'}")
+        # RocksDB reports corruption (bad CURRENT/MANIFEST, table sizes, footers) as RuntimeError at open;
+        # damage inside a data block is caught by its checksum when read (an error, never wrong data).
+        except (OSError, sqlite3.Error, StoreError, RuntimeError, ValueError) as exc:
             raise StoreError(f"store {build} cannot be opened: {exc}") from exc
         self.oxigraph, self.catalog, self.build, self._pointer_mtime = store, catalog, build, mtime
         return True
