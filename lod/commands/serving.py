@@ -63,17 +63,27 @@ class GunicornApp:
 @click.option("--build-if-needed", is_flag=True, help="Build the data first when the store has no published dataset.")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request to standard error.")
 def serve_cmd(build_if_needed: bool, access_log: bool, **values: Any) -> None:
-    """Serve the published dataset: Linked Data, SPARQL, OAI-PMH (gunicorn, see docs/deploy.md)."""
-    settings = resolve(**values)
-    from lod.store import Layout
+    """Serve the published dataset: Linked Data, SPARQL, OAI-PMH (gunicorn, see docs/deploy.md).
 
-    if build_if_needed:
-        msg = ensure_built(settings)
-        if msg:
-            click.echo(msg, err=True)
-    elif not str(settings.store).startswith(("http://", "https://")) and Layout(settings.store).current() is None:
-        click.echo(f"error: no published dataset in {settings.store}; run `lod build` "
-                   "(or `lod serve --build-if-needed`)", err=True)
+    Exit code 2: no published dataset, or a store that cannot be opened (the message names the path).
+    """
+    settings = resolve(**values)
+    from lod.store import EmbeddedStore, Layout, StoreError
+
+    embedded = not str(settings.store).startswith(("http://", "https://"))
+    try:
+        if build_if_needed:
+            msg = ensure_built(settings)
+            if msg:
+                click.echo(msg, err=True)
+        elif embedded and Layout(settings.store).current() is None:
+            click.echo(f"error: no published dataset in {settings.store}; run `lod build` "
+                       "(or `lod serve --build-if-needed`)", err=True)
+            sys.exit(2)
+        if embedded:
+            EmbeddedStore(settings.store)   # open it once here: a corrupted store is refused before any worker
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     # Settings travel to the workers as explicit overrides: env/defaults resolve the same way there.
     overrides = {k: v for k, v in settings.values.items()}
