@@ -63,6 +63,9 @@ def is_remote(store: str) -> bool:
     return isinstance(store, str) and store.lower().startswith(("http://", "https://"))
 
 
+PREFETCH = (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"))
 VIRTUOSO_GRAPHS = ("http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
                    "http://www.w3.org/2002/07/owl#", "urn:activitystreams-owl:map", "urn:core:services:sparql")
 
@@ -80,12 +83,11 @@ class RemoteQuads:
     again in a remote store (its label is the store's own), so such a pattern matches nothing.
 
     Speed: describing a document asks for dozens of patterns (labels of every linked resource...), a
-    network round trip each. So a subject's statements and a graph's statements are fetched whole,
+    network round trip each. So a graph's statements and a subject's statements are fetched whole,
     once per published build, and kept in a bounded LRU; the patterns are answered from them. When a
-    graph is fetched, the statements of every resource it names are fetched with it, in two batched
-    queries (counts, then the statements of those small enough to keep): a document's description then
-    costs ~4 round trips instead of one per linked resource. The build stamp is part of the key: a
-    rebuild empties the cache.
+    graph is asked for whole, the labels and owl:sameAs of every resource it names come with it in one
+    batched query: a document's description costs 3 round trips instead of one per linked resource.
+    The build stamp is part of the key: a rebuild empties the cache.
     """
 
     max_quads = 300_000   # statements kept per process
@@ -117,7 +119,8 @@ class RemoteQuads:
                 while self._size > self.max_quads and self._cache:
                     self._size -= len(self._cache.popitem(last=False)[1])
 
-    def _whole(self, kind: str, node: ox.NamedNode) -> list[ox.Quad] | None:
+    def _whole(self, kind: str, node: ox.NamedNode, *, prefetch: bool = False) -> list[ox.Quad] | None:
+        """All statements of a subject ("s") or of a graph ("g"); None when there are too many to keep."""
         key = (kind, node.value)
         hit = self._get(key)
         if hit is not None:
@@ -131,35 +134,41 @@ class RemoteQuads:
         if len(quads) > self.max_one:
             return None
         self._put(key, quads)
-        if kind == "g":
+        if prefetch:
             names = {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
-            self._prefetch(sorted(names, key=lambda n: n.value))
+            labelled = {q.subject for q in quads if q.predicate in PREFETCH[:2]}
+            pairs = [(n, p) for n in sorted(names, key=lambda n: n.value) for p in PREFETCH
+                     if not (n in labelled and p in PREFETCH[:2])]   # labelled here: nobody asks again
+            self._prefetch(pairs)
         return quads
 
-    def _prefetch(self, nodes: list[ox.NamedNode]) -> None:
-        """Fetch the statements of many subjects at once (those not cached and not too large)."""
-        todo = [n for n in nodes if self._get(("s", n.value)) is None]
+    def _pairs(self, subject: ox.NamedNode, predicate: ox.NamedNode) -> list[ox.Quad]:
+        """One (subject, label/sameAs predicate) pair, in every graph."""
+        key = ("sp", f"{subject.value} {predicate.value}")
+        hit = self._get(key)
+        if hit is None:
+            q = f"SELECT ?o ?g WHERE {{ GRAPH ?g {{ {subject} {predicate} ?o }} }}"
+            hit = [ox.Quad(subject, predicate, r["o"], r["g"]) for r in self.store.query(q)]
+            self._put(key, hit)
+        return hit
+
+    def _prefetch(self, pairs: list[tuple[ox.NamedNode, ox.NamedNode]]) -> None:
+        """Labels and owl:sameAs of many subjects in one query (what a description asks of every
+        resource it links to); a batch whose answer would be too large is left to be asked one by one."""
+        todo = [(n, p) for n, p in pairs if self._get(("sp", f"{n.value} {p.value}")) is None]
         for i in range(0, len(todo), self.batch):
             chunk = todo[i:i + self.batch]
-            values = " ".join(str(n) for n in chunk)
-            counts = {r["s"].value: int(r["n"].value) for r in self.store.query(
-                f"SELECT ?s (COUNT(*) AS ?n) WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?s")}
-            small = [n for n in chunk if counts.get(n.value, 0) <= self.max_one // 4]
-            got: dict[str, list[ox.Quad]] = {n.value: [] for n in small}
-            j = 0
-            while j < len(small):     # statements of the small ones, about max_one rows per query
-                part, rows = [], 0
-                while j < len(small) and (not part or rows + counts.get(small[j].value, 0) <= self.max_one):
-                    rows += counts.get(small[j].value, 0)
-                    part.append(small[j])
-                    j += 1
-                if rows:
-                    q = (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {' '.join(str(n) for n in part)} }} "
-                         f"GRAPH ?g {{ ?s ?p ?o }} }}")
-                    for r in self.store.query(q):
-                        got[r["s"].value].append(ox.Quad(r["s"], r["p"], r["o"], r["g"]))
-            for iri, quads in got.items():
-                self._put(("s", iri), quads)
+            got: dict[tuple[str, str], list[ox.Quad]] = {(n.value, p.value): [] for n, p in chunk}
+            values = " ".join(f"({n} {p})" for n, p in chunk)
+            q = (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p) {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                 f"LIMIT {self.max_one + 1}")
+            rows = list(self.store.query(q))
+            if len(rows) > self.max_one:
+                continue
+            for r in rows:
+                got[(r["s"].value, r["p"].value)].append(ox.Quad(r["s"], r["p"], r["o"], r["g"]))
+            for (iri, pred), quads in got.items():
+                self._put(("sp", f"{iri} {pred}"), quads)
 
     def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,  # noqa: A002
                           graph_name: Any = None) -> Iterator[ox.Quad]:
@@ -167,12 +176,18 @@ class RemoteQuads:
         if any(isinstance(t, ox.BlankNode) for t in terms) or isinstance(graph_name, ox.DefaultGraph):
             return iter(())
         whole = None
-        if isinstance(subject, ox.NamedNode) and object is None:
+        if isinstance(graph_name, ox.NamedNode):
+            # a graph is the natural unit (a record graph is small): fetched once, answered locally; asked
+            # for whole, the labels of what it names come with it
+            whole = self._whole("g", graph_name, prefetch=subject is predicate is object is None)
+        elif isinstance(subject, ox.NamedNode) and object is None:
+            if predicate in PREFETCH:
+                return iter(self._pairs(subject, predicate))
             whole = self._whole("s", subject)
-        elif subject is None and predicate is None and object is None and isinstance(graph_name, ox.NamedNode):
-            whole = self._whole("g", graph_name)
         if whole is not None:
-            return iter([q for q in whole if (predicate is None or q.predicate == predicate)
+            return iter([q for q in whole if (subject is None or q.subject == subject)
+                         and (predicate is None or q.predicate == predicate)
+                         and (object is None or q.object == object)
                          and (graph_name is None or q.graph_name == graph_name)])
         s, p, o, g = (str(t) if t is not None else f"?{v}" for t, v in zip(terms, "spog", strict=True))
         rows = self.store.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}")
