@@ -210,8 +210,9 @@ def remote_report(r: dict[str, Any], ls: Stat, vt_rows: dict[tuple[str, int], fl
         if d["fmt"] != "ttl":
             continue
         peer = vt_rows.get((d["mode"], d["c"]), 0)
-        lines.append(f"| dereferencing {d['mode']} c={d['c']} Turtle, req/s (p99 ms) | {d['rps'].fmt(0)} "
-                     f"({d['p99'].median:.1f}) | {_ratio(d['rps'].median, peer)} Virtuoso's own CONSTRUCT |")
+        lines.append(f"| dereferencing {d['mode']} c={d['c']} Turtle, req/s (p99 ms; non-2xx/errors) | "
+                     f"{d['rps'].fmt(0)} ({d['p99'].median:.1f}; {d['non2xx']}/{d['errors']}) | "
+                     f"{_ratio(d['rps'].median, peer)} Virtuoso's own CONSTRUCT |")
     for s in x["sparql"]:
         ours, vt = s["ms"]["lod /sparql"], s["ms"].get(VirtuosoPeer.name)
         lines.append(f"| SPARQL \"{s['query']}\" through /sparql, ms | {ours.fmt(2)} | "
