@@ -367,3 +367,18 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
     build(settings(tmp_path, data), progress=lambda *a: seen.append(a))
     assert ("mapping", len(KEYS), len(KEYS)) in seen and ("dumps", 1, 1) in seen
+
+
+def test_reader_feeds_bulk_load_exactly() -> None:
+    from lod.build_records import Reader
+
+    chunks = [b"ab", b"", b"cdefg", b"h", b"ijklmnop"]
+    r = Reader(iter(chunks))
+    assert r.read(3) == b"abc" and r.read(1) == b"d" and r.read(6) == b"efghij" and r.read(-1) == b"klmnop"
+    assert r.read(5) == b""
+    # through pyoxigraph: N-Quads split anywhere still load whole
+    nq = b"".join(f"<urn:s:{i}> <urn:p> \"v\\u00e9 {i}\" <urn:g> .\n".encode() for i in range(2000))
+    parts = [nq[i:i + 777] for i in range(0, len(nq), 777)]
+    store = ox.Store()
+    store.bulk_load(Reader(iter(parts)), ox.RdfFormat.N_QUADS)
+    assert len(store) == 2000
