@@ -89,10 +89,10 @@ def _complete(raw: bytes) -> bool:
 
 
 @pytest.fixture(scope="module")
-def werkzeug_server(hostile_app) -> Iterator[Server]:  # noqa: ANN001
-    from conftest import LiveServer
+def werkzeug_server(hostile_built) -> Iterator[Server]:  # noqa: ANN001
+    from conftest import LiveServer, make_app
 
-    srv = LiveServer(hostile_app)
+    srv = LiveServer(make_app(hostile_built, sparql_workers=1))   # its own app: close() ends its workers
     yield Server("werkzeug", srv.port)
     srv.close()
 
