@@ -89,6 +89,11 @@ class Describer:
         base = minter.base
         self.record_graph_prefix = f"{base}graph/document/"
         self.ontology_graph = minter.ontology_graph
+        # Graphs that describe a resource once. A person is also labelled in every record graph that
+        # mentions them, so looking a label up across all graphs costs one quad per such record.
+        self.naming_graphs = tuple(ox.NamedNode(g) for g in (minter.authority_graph, minter.ontology_graph,
+                                                               minter.enrichment_graph))
+        self.authority_node = ox.NamedNode(minter.authority_graph)
         self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
 
     # ---------------------------------------------------------------- store access
@@ -186,14 +191,13 @@ class Describer:
         linked |= {t.subject for t in out if isinstance(t.subject, ox.NamedNode)}
         for r in sorted(linked, key=lambda n: n.value):
             if r not in have_label:
-                for label in LABELS:
-                    for q in self.quads(r, label):
-                        lang = getattr(q.object, "language", None)
-                        if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
-                            continue
-                        out.setdefault(q.triple, None)
+                for q in self.names_of(r, LABELS):
+                    lang = getattr(q.object, "language", None)
+                    if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
+                        continue
+                    out.setdefault(q.triple, None)
             if r.value.startswith(self.entity_prefixes):
-                self._add(out, self.quads(r, SAME_AS))
+                self._add(out, self.quads(r, SAME_AS, None, self.authority_node))
             elif r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
                 for p in LIFE_DATES:
                     self._add(out, self.quads(r, p))
@@ -203,12 +207,30 @@ class Describer:
         out: dict[str, list[str]] = {}
         for iri in iris:
             names: dict[str, None] = {}
-            for p in (*LABELS, ALT_LABEL):
-                for q in self.quads(ox.NamedNode(iri), p):
-                    if isinstance(q.object, ox.Literal):
-                        names.setdefault(q.object.value, None)
+            for q in self.names_of(ox.NamedNode(iri), (*LABELS, ALT_LABEL)):
+                if isinstance(q.object, ox.Literal):
+                    names.setdefault(q.object.value, None)
             out[iri] = list(names)
         return out
+
+    def names_of(self, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]) -> list[ox.Quad]:
+        """Names of ``node`` from the graphs that describe it once (authority, ontology, enrichment);
+        failing those, from the first graph that names it. Never reads every record graph's copy."""
+        predicates = tuple(predicates)
+        for g in self.naming_graphs:
+            found = [q for p in predicates for q in self.quads(node, p, None, g)]
+            if found:
+                return found
+        found = []
+        for p in predicates:
+            first = None
+            for q in self.quads(node, p):
+                if first is None:
+                    first = q.graph_name
+                elif q.graph_name != first:
+                    break
+                found.append(q)
+        return found
 
     def _inverse(self, node: ox.NamedNode, page: int, out: dict[ox.Triple, None], desc: Description) -> bool:
         """Add page ``page`` of the documents linking to ``node``; False when that page does not exist."""

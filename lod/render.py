@@ -119,11 +119,12 @@ def serialize(triples: list[ox.Triple], fmt: Format, *, context_url: str) -> byt
 
 def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
     """Only the prefixes the triples use: short documents stay short."""
-    seen: set[str] = set()
+    iris: set[str] = set()
     for t in triples:
         for term in (t.subject, t.predicate, t.object):
-            iri = term.value if isinstance(term, ox.NamedNode) else (
-                term.datatype.value if isinstance(term, ox.Literal) else "")
-            if iri:
-                seen.add(compact(iri).split(":", 1)[0])
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    seen = {compact(iri).split(":", 1)[0] for iri in iris}   # distinct IRIs only: predicates repeat a lot
     return {p: ns for p, ns in PREFIXES.items() if p in seen or p == "rdf"}
