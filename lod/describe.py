@@ -94,6 +94,10 @@ class Describer:
         self.naming_graphs = tuple(ox.NamedNode(g) for g in (minter.authority_graph, minter.ontology_graph,
                                                                minter.enrichment_graph))
         self.authority_node = ox.NamedNode(minter.authority_graph)
+        # names of the same few hundred classes, terms and people recur in every description; they only
+        # change with a new build, so they are cached per build (bounded: cleared when full)
+        self._names: dict[tuple[object, str, tuple[ox.NamedNode, ...]], list[ox.Quad]] = {}
+        self._names_build: object = None
         self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
 
     # ---------------------------------------------------------------- store access
@@ -217,6 +221,16 @@ class Describer:
         """Names of ``node`` from the graphs that describe it once (authority, ontology, enrichment);
         failing those, from the first graph that names it. Never reads every record graph's copy."""
         predicates = tuple(predicates)
+        build = getattr(self.store, "build", None)
+        if build != self._names_build or len(self._names) > 50_000:
+            self._names, self._names_build = {}, build
+        key = (build, node.value, predicates)
+        hit = self._names.get(key)
+        if hit is None:
+            hit = self._names[key] = self._lookup_names(node, predicates)
+        return hit
+
+    def _lookup_names(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...]) -> list[ox.Quad]:
         for g in self.naming_graphs:
             found = [q for p in predicates for q in self.quads(node, p, None, g)]
             if found:
