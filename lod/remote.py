@@ -91,7 +91,7 @@ class RemoteQuads:
     """
 
     max_quads = 300_000   # statements kept per process
-    max_one = 20_000      # a subject or graph with more statements is not kept (asked pattern by pattern)
+    max_one = 10_000      # a subject or graph with more statements is not kept (asked pattern by pattern)
     batch = 400           # subjects per prefetch query
 
     def __init__(self, store: RemoteStore) -> None:
@@ -99,12 +99,14 @@ class RemoteQuads:
         self._cache: OrderedDict[tuple[str, str], list[ox.Quad]] = OrderedDict()
         self._size = 0
         self._build: object = None
+        self._big: set[tuple[str, str]] = set()   # subjects/graphs known to be too large to keep
         self._lock = threading.Lock()
 
     def _get(self, key: tuple[str, str]) -> list[ox.Quad] | None:
         with self._lock:
             if self._build != self.store.build:
                 self._cache.clear()
+                self._big.clear()
                 self._size, self._build = 0, self.store.build
             hit = self._cache.get(key)
             if hit is not None:
@@ -123,7 +125,7 @@ class RemoteQuads:
         """All statements of a subject ("s") or of a graph ("g"); None when there are too many to keep."""
         key = (kind, node.value)
         hit = self._get(key)
-        if hit is not None:
+        if hit is not None or key in self._big:
             return hit
         if kind == "s":
             q = f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} LIMIT {self.max_one + 1}"
@@ -132,6 +134,7 @@ class RemoteQuads:
             q = f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }} LIMIT {self.max_one + 1}"
             quads = [ox.Quad(r["s"], r["p"], r["o"], node) for r in self.store.query(q)]
         if len(quads) > self.max_one:
+            self._big.add(key)        # asked pattern by pattern from now on (this build)
             return None
         self._put(key, quads)
         if prefetch:
@@ -176,23 +179,30 @@ class RemoteQuads:
         if any(isinstance(t, ox.BlankNode) for t in terms) or isinstance(graph_name, ox.DefaultGraph):
             return iter(())
         whole = None
-        if isinstance(graph_name, ox.NamedNode):
+        if isinstance(subject, ox.NamedNode) and predicate in PREFETCH and object is None:
+            whole = self._pairs(subject, predicate)          # a label or owl:sameAs, in every graph
+        elif isinstance(graph_name, ox.NamedNode):
             # a graph is the natural unit (a record graph is small): fetched once, answered locally; asked
-            # for whole, the labels of what it names come with it
+            # for whole, the labels of what it names come with it. A large graph is asked pattern by pattern.
             whole = self._whole("g", graph_name, prefetch=subject is predicate is object is None)
         elif isinstance(subject, ox.NamedNode) and object is None:
-            if predicate in PREFETCH:
-                return iter(self._pairs(subject, predicate))
             whole = self._whole("s", subject)
         if whole is not None:
             return iter([q for q in whole if (subject is None or q.subject == subject)
                          and (predicate is None or q.predicate == predicate)
                          and (object is None or q.object == object)
                          and (graph_name is None or q.graph_name == graph_name)])
+        key = ("p", " ".join(str(t) for t in terms))
+        hit = self._get(key) if subject is not None else None
+        if hit is not None:
+            return iter(hit)
         s, p, o, g = (str(t) if t is not None else f"?{v}" for t, v in zip(terms, "spog", strict=True))
         rows = self.store.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}")
-        return (ox.Quad(subject or r["s"], predicate or r["p"], object or r["o"], graph_name or r["g"])
-                for r in rows)
+        quads = [ox.Quad(subject or r["s"], predicate or r["p"], object or r["o"], graph_name or r["g"])
+                 for r in rows]
+        if subject is not None and len(quads) <= self.max_one:   # a subject's pattern: kept for this build
+            self._put(key, quads)
+        return iter(quads)
 
     def query(self, sparql: str, **kwargs: Any) -> Any:
         if kwargs.get("default_graph") is None and not kwargs.get("use_default_graph_as_union"):
