@@ -45,7 +45,8 @@ class Index:
     def __init__(self, triples: list[ox.Triple]) -> None:
         self.out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         self.inc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for t in triples:
+        # RDF has no order: sort, so a page is the same whatever order the store (embedded or remote) returns
+        for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
             s = t.subject.value
             self.out[s][t.predicate.value].append(t.object)
             if isinstance(t.object, ox.NamedNode):
