@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 
@@ -43,6 +44,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, store: Any = None)
     app.config["LOD_STORE"] = store if store is not None else open_store(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Assets by path under the public base (never by absolute URL): same-origin for CSP 'self' however the
+    # site is reached (localhost or 127.0.0.1, or through a proxy that keeps the base path).
+    app.jinja_env.globals["base_path"] = urlsplit(settings.base_uri).path
 
     @app.before_request
     def _refresh_store() -> None:
