@@ -1,6 +1,6 @@
 """Shared fixtures: the bundled data built once per session, a live HTTP server on loopback per test module.
 
-Tests never read ../shared and never touch the internet.
+Tests read only what the repository holds, and never touch the internet.
 """
 
 from __future__ import annotations
