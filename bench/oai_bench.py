@@ -3,7 +3,7 @@
     python -m bench.oai_bench [--records 100000] [--page-size 100] [--live-records 20000] [--write]
     python -m bench.oai_bench --records 100000 --prepare-only     # generate + build, nothing else
 
-Steps: synthetic records (bench.generate) -> `lod.build.build` into bench/work/oai-<N>/ (kept and
+Steps: synthetic records (bench.generate) -> `lod.build.build` into the bench work folder, oai-<N> (kept and
 reused by later runs: a 100,000-record build takes the better part of an hour here) -> `lod serve`
 (gunicorn) on a free loopback port -> one harvester following resumption tokens to the end, as
 harvesters do (one request at a time), counting records and checking each identifier arrives once.
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
            if build_times else "") + ".",
         "",
         f"Reproduce: `python -m bench.oai_bench --records {args.records} --page-size {args.page_size} --write` "
-        f"(the store is kept in bench/work/oai-{args.records}/ and reused).",
+        f"(the store is kept under `bench/work` as oai-{args.records} and reused).",
     ]
     print("\n".join(lines))
     if args.write:

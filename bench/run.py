@@ -369,7 +369,7 @@ def report(results: list[dict[str, Any]], a: argparse.Namespace, argv: list[str]
         lines.append("")
     lines += ["### Goals missed", ""]
     lines += [f"- {m}" for m in misses] or ["- none"]
-    lines += ["", "Reproduce: `python -m bench.run " + " ".join(argv) + "` (work files in bench/work/run/).", ""]
+    lines += ["", "Reproduce: `python -m bench.run " + " ".join(argv) + "` (work files under `bench/work`, folder run).", ""]
     return "\n".join(lines)
 
 
