@@ -149,11 +149,12 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_section(body: str) -> None:
+def write_section(body: str, heading: str = HEADING) -> None:
+    """Replace (or append) one benchmark's ``## heading`` section of bench/RESULTS.md, leaving the others."""
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    section = f"{HEADING}\n\n{body}\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = f"{heading}\n\n{body}\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda m: section + "\n", text)
     else:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import requests
 
-from bench.deref_bench import free_port, wait_http
+from bench.deref_bench import free_port, wait_http, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://localhost:8080/"
@@ -334,19 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        write_section("\n".join(lines))
-
-
-def write_section(body: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    section = f"{HEADING}\n\n{body}\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+        write_section("\n".join(lines), HEADING)
 
 
 if __name__ == "__main__":
