@@ -13,8 +13,10 @@ time limit.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -121,6 +123,7 @@ class Executor:
         self._free: list[_Slot] = []
         self._all: set[_Slot] = set()
         self._waiting = 0
+        self._starting = 0        # workers being spawned: a query may wait for one even when the queue is full
         self._started = False
         self._closed = False
         self.kills = 0            # how many workers were killed for a time limit (for tests and the log)
@@ -136,9 +139,19 @@ class Executor:
             self._spawn_async()
 
     def _spawn_async(self) -> None:
+        with self._cond:
+            self._starting += 1
         threading.Thread(target=self._spawn, daemon=True, name="lod-sparql-spawn").start()
 
     def _spawn(self) -> None:
+        try:
+            self._spawn_one()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
+
+    def _spawn_one(self) -> None:
         for attempt in range(3):
             slot = _Slot(self.sandbox)
             if slot.wait_ready():
@@ -177,7 +190,7 @@ class Executor:
         with self._cond:
             if self._free:
                 return self._free.pop()
-            if self._waiting >= self.queue:
+            if self._waiting >= self.queue + self._starting:
                 raise Overloaded(retry_after)
             self._waiting += 1
             try:
@@ -189,6 +202,10 @@ class Executor:
                 return self._free.pop()
             finally:
                 self._waiting -= 1
+
+    def _try_acquire(self) -> _Slot | None:
+        with self._cond:
+            return self._free.pop() if self._free else None
 
     def _release(self, slot: _Slot) -> None:
         with self._cond:
@@ -226,6 +243,52 @@ class Executor:
             raise WorkerCrashed(str(exc) or "worker process ended") from None
         except BaseException:
             self._discard(slot)   # never hand a worker in an unknown state to the next query
+            raise
+        self._release(slot)
+        return reply
+
+
+    async def run_async(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
+        """``run`` awaited on the running event loop: no thread, the loop watches the worker's socket.
+
+        Only when a worker is free at once; otherwise (all busy, or none started yet) the blocking
+        ``run`` waits in the loop's default thread pool, keeping the same queue and time limit.
+        """
+        self.start()
+        slot = self._try_acquire()
+        if slot is not None and slot.proc.poll() is not None:
+            self._discard(slot)
+            slot = None
+        loop = asyncio.get_running_loop()
+        if slot is None:
+            return await loop.run_in_executor(None, lambda: self.run(job, deadline, retry_after=retry_after))
+        fd = slot.conn.fileno()
+        try:
+            slot.conn.send(job.message())
+            ready: asyncio.Future[bool] = loop.create_future()
+
+            def settle(value: bool) -> None:
+                if not ready.done():
+                    ready.set_result(value)
+
+            loop.add_reader(fd, settle, True)
+            late = loop.call_later(max(0.0, deadline - time.monotonic()), settle, False)
+            try:
+                answered = await ready
+            finally:
+                late.cancel()
+                loop.remove_reader(fd)
+                os.set_blocking(fd, True)   # uvloop's add_reader made it non-blocking; recv and run() block
+            if not answered:
+                self.kills += 1
+                self._discard(slot)
+                raise QueryTimeout()
+            reply = Outcome(*slot.conn.recv())
+        except (EOFError, OSError) as exc:
+            self._discard(slot)
+            raise WorkerCrashed(str(exc) or "worker process ended") from None
+        except BaseException:
+            self._discard(slot)   # cancelled (client gone) or worse: never reuse a worker mid-query
             raise
         self._release(slot)
         return reply

@@ -13,9 +13,28 @@ import json
 import sys
 import threading
 import time
+from functools import lru_cache
 from typing import IO, Any
 
 FIELDS = ("time", "ms", "status", "outcome", "form", "format", "rows", "bytes", "truncated", "services")
+
+
+@lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    return '"' + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)) + '"'
+
+
+@lru_cache(maxsize=256)
+def _string(value: str) -> str:
+    return json.dumps(value)
+
+
+def _value(v: Any) -> str:
+    if v is True or v is False:
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return _string(str(v))
 
 
 class QueryLog:
@@ -32,9 +51,13 @@ class QueryLog:
         return self._fh
 
     def write(self, **fields: Any) -> None:
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        record.update({k: fields[k] for k in FIELDS if k in fields and k != "time"})
-        line = json.dumps(record, separators=(",", ":")) + "\n"
+        # Hand-assembled JSON: every query writes a line, and json.dumps plus strftime were a quarter of
+        # the server's own CPU time for a short query. Strings go through json.dumps (cached: a small set).
+        parts = ['{"time":', _stamp(int(time.time()))]
+        for k in FIELDS[1:]:
+            if k in fields:
+                parts += (',"', k, '":', _value(fields[k]))
+        line = "".join(parts) + "}\n"
         with self._lock:
             try:
                 self._stream().write(line)

@@ -18,6 +18,8 @@ from lod import store as store_module
 from lod.store import StoreError, StoreUnavailable
 from lod.uris import Minter
 
+# Sent with every response (lod.web.asgi's direct /sparql path sends the same).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 # Surfaces, each a module exposing ``bp`` (a Blueprint). Order: specific paths before catch-alls.
 BLUEPRINTS = (
     "lod.web.sparql",
@@ -71,9 +73,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, store: Any = None)
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        for name, value in SECURITY_HEADERS.items():
+            resp.headers.setdefault(name, value)
         if resp.mimetype == "text/html":
             resp.headers.setdefault(
                 "Content-Security-Policy",

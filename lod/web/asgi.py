@@ -6,21 +6,32 @@ by (published build, raw path, query, Accept); the next identical request is ans
 loop without entering Flask, including 304s for If-None-Match / If-Modified-Since. Everything else,
 and every miss, runs the Flask app unchanged in a thread pool, streaming its body. A new published
 build (the CURRENT pointer changes) changes the key, so nothing stale is served.
+
+SPARQL queries (GET/POST /sparql with a query) skip Flask too: lod.web.sparql_http answers them from
+the request's raw parts in a pool thread, the same function the Flask view calls, so both paths give
+the same statuses, headers and bodies; only the WSGI environ and Flask's request machinery (about
+0.8 ms a query here) are saved. A request without a query (query page, Service Description) goes to Flask.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lod.web import cache
+from lod.store import StoreError, StoreUnavailable
+from lod.web import cache, sparql_http
+from lod.web.app import SECURITY_HEADERS
+
+log = logging.getLogger(__name__)
 
 Headers = list[tuple[bytes, bytes]]
 CACHEABLE_STATUS = {200, 303}
+INLINE_QUERY_BYTES = 16384   # longer queries are checked in the pool: the checks' time grows with length
 
 
 class Front:
@@ -59,11 +70,16 @@ class Front:
         # A declared body over the limit is refused at once: waiting for bytes we will refuse anyway
         # would hold the connection for as long as the client likes.
         body = None if declared.isdigit() and int(declared) > self.max_body else await self._read_body(receive)
+        loop = asyncio.get_running_loop()
+        if method in ("GET", "POST") and scope["path"] in sparql_http.PATHS:
+            ans = await self._sparql(scope, body)
+            if ans is not None:
+                await _send_answer(send, ans)
+                return
         if body is None:
             await _send_plain(send, 413, b"Request body too large.\n")
             return
         environ = self._environ(scope, body)
-        loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, self._run_wsgi, environ, send, loop, key)
 
     # ---------------------------------------------------------------- cache
@@ -101,6 +117,51 @@ class Front:
             return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else body})
+
+    # ---------------------------------------------------------------- SPARQL, without Flask
+    async def _sparql(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Answer | None:
+        """The query operation's answer, or None for Flask to serve (no query; a remote store that is down).
+
+        A short query against the embedded store is checked on the event loop (a fraction of a
+        millisecond) and its worker awaited there; long queries, SERVICE calls and remote stores,
+        which may block, run in the pool.
+        """
+        size = len(scope.get("query_string", b"")) + len(body or b"")
+        if body is None or size > INLINE_QUERY_BYTES or getattr(self.store, "oxigraph", None) is None:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, self._sparql_blocking, scope, body)
+        plan = self._sparql_plan(scope, body)
+        if not isinstance(plan, sparql_http.Plan):
+            return plan
+        ep = self._endpoint()
+        if ep.can_run_async(plan):
+            return sparql_http.finish(await ep.evaluate_async(plan))
+        return sparql_http.finish(
+            await asyncio.get_running_loop().run_in_executor(self.executor, ep.evaluate, plan))
+
+    def _sparql_blocking(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Answer | None:
+        try:
+            plan = self._sparql_plan(scope, body)
+            return sparql_http.finish(self._endpoint().evaluate(plan)) if isinstance(plan, sparql_http.Plan) else plan
+        except StoreUnavailable:
+            return None   # Flask's handler answers 503 + Retry-After
+
+    def _sparql_plan(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Plan | sparql_http.Answer | None:
+        store = self.store
+        try:
+            if hasattr(store, "refresh"):
+                store.refresh()
+        except StoreError:
+            log.exception("store refresh failed; still serving %s", getattr(store, "build", "?"))
+        accept = [v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"]
+        ctype = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
+        return sparql_http.prepare(self._endpoint(), store, method=scope["method"],
+                                   query_string=scope.get("query_string", b""), content_type=ctype,
+                                   accept=", ".join(accept) if accept else None, body=body, max_body=self.max_body)
+
+    def _endpoint(self) -> Any:
+        from lod.web.sparql import endpoint_for
+
+        return endpoint_for(self.app)
 
     # ---------------------------------------------------------------- WSGI bridge
     async def _read_body(self, receive: Any) -> bytes | None:
@@ -191,6 +252,15 @@ class Front:
             last = hdr.get(b"last-modified", b"").decode("latin-1") or None
             body = b"".join(kept)
             self.responses.put(key, (started["status"], headers, body, tag, last), len(body) + 512)
+
+
+async def _send_answer(send: Any, ans: sparql_http.Answer) -> None:
+    headers = [(b"content-type", ans.content_type.encode("latin-1")),
+               (b"content-length", str(len(ans.body)).encode())]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in {**SECURITY_HEADERS, **ans.headers}.items()]
+    await send({"type": "http.response.start", "status": ans.status, "headers": headers})
+    await send({"type": "http.response.body", "body": ans.body})
 
 
 async def _send_plain(send: Any, status: int, body: bytes) -> None:
