@@ -78,7 +78,7 @@ class Job:
 
     mapper: Mapper
     records: list[tuple[Path, Record | None]]     # None: the worker reads the file (record_files.load)
-    render_oai: Callable[[str, list[ox.Quad]], tuple[bytes, ...]] | None = None
+    render_oai: Callable[[str, list[ox.Quad], bytes], tuple[bytes, ...]] | None = None
     reference: bool = False      # pyshacl instead of the compiled shapes
 
 
@@ -127,7 +127,7 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
             out.file_sha = ""
     t3 = time.perf_counter()
     if out.accepted and job.render_oai is not None:
-        out.oai = job.render_oai(rec.key, mapped.quads)
+        out.oai = job.render_oai(rec.key, mapped.quads, out.nt)
     out.seconds = {"read": t_read, "map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2,
                    "oai prepare": time.perf_counter() - t3}
     return out

@@ -64,6 +64,7 @@ SETTINGS: list[Setting] = [
     Setting("trust_proxy", False, "Trust X-Forwarded-* headers (set behind a reverse proxy).", _bool),
     Setting("inverse_page_size", 100, "Inverse links (documents citing a person) per description page.", int),
     Setting("cache_max_age", 3600, "Cache-Control max-age, in seconds, for data documents.", int),
+    Setting("response_cache_mb", 48, "Memory, in MiB, for whole responses kept per server process (data documents, 303s, VoID); 0 disables.", int),
     # --- dataset metadata ---
     Setting("dataset_title", "Cold War diplomatic records as Linked Open Data", "Dataset title (VoID, DCAT, OAI Identify)."),
     Setting("publisher", "History and Public Policy Program digital archive", "Publisher / data provider name."),

@@ -15,15 +15,18 @@ The description of a thing (docs/uris.md, "Dereferencing"):
   Incoming links from graphs other than record graphs (authority, ontology) come on page 1, whole;
 * the document's own metadata: ``foaf:primaryTopic`` of the thing, licence, modification date.
 
-Speed: direct pattern lookups on the store (``quads_for_pattern``), no SPARQL on this path. A store
-without them (a remote SPARQL store) is read through one generic SELECT, :func:`_select_quads`.
+Speed: a document's record graph is read from the build's prepared file (lod.oai.prepared: the
+N-Triples the build wrote, 0.4 ms against 1.7 ms for decoding the statements from the store); the
+rest are direct pattern lookups on the store (``quads_for_pattern``), no SPARQL, and the names and
+``owl:sameAs`` of linked resources, which recur in every description, are kept per build. A store
+without pattern lookups (a remote SPARQL store) is read through one generic SELECT, :func:`_select_quads`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -31,6 +34,9 @@ import pyoxigraph as ox
 from lod.mapping.namespaces import CRM, DCT, OWL, RDFS, SKOS, XSD
 from lod.render import FOAF, HYDRA, RDF_TYPE, VOID
 from lod.uris import Minter
+
+if TYPE_CHECKING:
+    from lod.oai.prepared import PreparedFiles
 
 LABELS = (ox.NamedNode(RDFS + "label"), ox.NamedNode(SKOS + "prefLabel"))
 SAME_AS = ox.NamedNode(OWL + "sameAs")
@@ -81,8 +87,10 @@ def page_url(doc_url: str, page: int) -> str:
 class Describer:
     """Describes things of one store; stateless apart from the store handle and settings."""
 
-    def __init__(self, store: Any, minter: Minter, *, licence: str, page_size: int = 100) -> None:
+    def __init__(self, store: Any, minter: Minter, *, licence: str, page_size: int = 100,
+                 prepared: PreparedFiles | None = None) -> None:
         self.store = store
+        self.prepared = prepared
         self.minter = minter
         self.licence = licence
         self.page_size = max(1, page_size)
@@ -96,9 +104,10 @@ class Describer:
         self.authority_node = ox.NamedNode(minter.authority_graph)
         # names of the same few hundred classes, terms and people recur in every description; they only
         # change with a new build, so they are cached per build (bounded: cleared when full)
-        self._names: dict[tuple[object, str, tuple[ox.NamedNode, ...]], list[ox.Quad]] = {}
+        self._names: dict[tuple[str, tuple[ox.NamedNode, ...]], list[ox.Quad]] = {}
         self._names_build: object = None
         self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
+        self.document_prefix = f"{base}id/document/"
 
     # ---------------------------------------------------------------- store access
     def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
@@ -147,16 +156,22 @@ class Describer:
         """The description of ``iri`` (page ``page`` of its inverse links); None when unknown (404)."""
         node = ox.NamedNode(iri)
         kind = self.kind_of(iri)
-        own = list(self.quads(node))
-        if kind is None or not own or page < 1 or (kind == "document" and page > 1):
-            return None
         out: dict[ox.Triple, None] = {}   # ordered set
-        if kind == "document":
-            graph = ox.NamedNode(self.record_graph_prefix + iri[len(self.minter.base + "id/document/"):])
-            record = list(self.quads(None, None, None, graph))
-            self._add(out, record or own)
+        prepared = self._prepared_graph(iri) if kind == "document" else None
+        if prepared is not None:
+            if page != 1:
+                return None
+            out = dict.fromkeys(prepared)
         else:
-            self._add(out, own)
+            own = list(self.quads(node))
+            if kind is None or not own or page < 1 or (kind == "document" and page > 1):
+                return None
+            if kind == "document":
+                graph = ox.NamedNode(self.record_graph_prefix + iri[len(self.document_prefix):])
+                record = list(self.quads(None, None, None, graph))
+                self._add(out, record or own)
+            else:
+                self._add(out, own)
         self._closure(out)
 
         doc_url = self.doc_url(iri)
@@ -169,6 +184,19 @@ class Describer:
         self._metadata(out, desc, meta or {})
         desc.triples = list(out)
         return desc
+
+    def _prepared_graph(self, iri: str) -> list[ox.Triple] | None:
+        """The record graph as the build wrote it, when this build has a prepared file that holds it."""
+        if self.prepared is None or not iri.startswith(self.document_prefix):
+            return None
+        try:
+            files = self.prepared.of(self.store)
+            nt = files.graph(iri[len(self.document_prefix):]) if files is not None else None
+        except Exception:  # noqa: BLE001 - a damaged prepared file: describe from the store instead
+            return None
+        if not nt:
+            return None
+        return [q.triple for q in ox.parse(nt, ox.RdfFormat.N_TRIPLES)]
 
     def _add(self, out: dict[ox.Triple, None], quads: Iterable[ox.Quad]) -> None:
         for q in quads:
@@ -201,10 +229,10 @@ class Describer:
                         continue
                     out.setdefault(q.triple, None)
             if r.value.startswith(self.entity_prefixes):
-                self._add(out, self.quads(r, SAME_AS, None, self.authority_node))
+                self._add(out, self._memo(r, (SAME_AS,), lambda n: list(self.quads(n, SAME_AS, None,
+                                                                                    self.authority_node))))
             elif r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
-                for p in LIFE_DATES:
-                    self._add(out, self.quads(r, p))
+                self._add(out, self._memo(r, LIFE_DATES, lambda n: [q for p in LIFE_DATES for q in self.quads(n, p)]))
 
     def variants(self, iris: Iterable[str]) -> dict[str, list[str]]:
         """Every name (rdfs:label, skos:prefLabel, skos:altLabel) of each IRI: for linking mentions."""
@@ -221,13 +249,18 @@ class Describer:
         """Names of ``node`` from the graphs that describe it once (authority, ontology, enrichment);
         failing those, from the first graph that names it. Never reads every record graph's copy."""
         predicates = tuple(predicates)
+        return self._memo(node, predicates, lambda n: self._lookup_names(n, predicates))
+
+    def _memo(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...],
+              lookup: Any) -> list[ox.Quad]:
+        """``lookup(node)``, kept until the published build changes (bounded: cleared when full)."""
         build = getattr(self.store, "build", None)
-        if build != self._names_build or len(self._names) > 50_000:
+        if build is not self._names_build or len(self._names) > 50_000:   # the store swaps the object
             self._names, self._names_build = {}, build
-        key = (build, node.value, predicates)
+        key = (node.value, predicates)
         hit = self._names.get(key)
         if hit is None:
-            hit = self._names[key] = self._lookup_names(node, predicates)
+            hit = self._names[key] = lookup(node)
         return hit
 
     def _lookup_names(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...]) -> list[ox.Quad]:

@@ -366,3 +366,44 @@ def test_blank_node_closure(tmp_path: Path) -> None:
     desc = d.describe(thing.value)
     assert desc is not None
     assert ox.Triple(b2, p, ox.Literal("deep")) in desc.triples and ox.Triple(b2, p, b1) in desc.triples
+
+
+def test_documents_come_from_the_prepared_graph_with_the_same_description(built, tmp_path: Path) -> None:  # noqa: ANN001
+    """The build's prepared record graph (lod.oai.prepared) and the store give the same description;
+    a damaged prepared file falls back to the store."""
+    import shutil
+
+    from lod import config
+    from lod.describe import Describer
+    from lod.oai.prepared import PreparedFiles
+    from lod.store import EmbeddedStore
+    from lod.uris import Minter
+
+    settings = config.load({"store": str(built.store), "base_uri": built.base})
+    store = EmbeddedStore(built.store)
+    licence = settings.licence
+    prepared = Describer(store, Minter(built.base), licence=licence, prepared=PreparedFiles(settings))
+    live = Describer(store, Minter(built.base), licence=licence)
+    keys = [e.key for e in store.catalog.all() if not e.deleted]
+    assert len(keys) == 13
+    for key in keys:
+        iri = f"{built.base}id/document/{key}"
+        from_file = prepared._prepared_graph(iri)
+        assert from_file, key                     # really read from the prepared file
+        a, b = prepared.describe(iri), live.describe(iri)
+        assert a is not None and b is not None
+        assert set(a.triples) == set(b.triples), key
+        assert len(a.triples) == len(b.triples) > len(from_file)   # labels and metadata come on top
+    assert prepared.describe(f"{built.base}id/document/no-such-record") is None
+    assert prepared.describe(f"{built.base}id/document/{keys[0]}", page=2) is None
+
+    # a copy of the store whose prepared file is garbage: same description, from the store
+    copy = tmp_path / "store"
+    shutil.copytree(built.store, copy)
+    damaged = EmbeddedStore(copy)
+    (damaged.build / "oai.sqlite").write_bytes(b"this is not a database" * 100)
+    fallback = Describer(damaged, Minter(built.base), licence=licence,
+                         prepared=PreparedFiles(config.load({"store": str(copy), "base_uri": built.base})))
+    iri = f"{built.base}id/document/{keys[0]}"
+    assert fallback._prepared_graph(iri) is None
+    assert set(fallback.describe(iri).triples) == set(live.describe(iri).triples)

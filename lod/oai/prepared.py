@@ -1,4 +1,4 @@
-"""oai_dc and edm rendered once per record at build time, kept beside the catalog.
+"""oai_dc and edm rendered once per record at build time, kept beside the catalog, with the record graph.
 
 Why: reading a record graph back from the on-disk store costs several microseconds per statement
 (every term is decoded), about a millisecond per record for oai_dc, which caps a harvest below
@@ -7,6 +7,10 @@ two harvested formats there (:class:`Preparer`, from the very same code as live 
 :class:`~lod.oai.formats.MemorySource`) into ``builds/<id>/oai.sqlite``; serving a page is then one
 indexed SELECT. A build without the file, or one prepared with other publisher settings (the
 fingerprint differs), is rendered live from the store: same bytes, only slower.
+
+The record graph's N-Triples (as the build serialised them for its checksum) are kept too: describing
+a document (lod.describe) reads them here, about 0.4 ms against 1.7 ms for decoding the same
+statements from the store, and against a network round trip for a remote store.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from lxml import etree
 
 from lod.oai.formats import FORMATS, Context, MemorySource, RecordView, check_edm_rights, vocabulary_labels
 
-VERSION = "1"                       # bump when rendering changes: older files are then ignored
+VERSION = "2"                       # bump when rendering changes: older files are then ignored
 PREPARED = ("oai_dc", "edm")
 FILE = "oai.sqlite"
 
@@ -54,19 +58,23 @@ class Preparer:
         self.vocab = vocabulary_labels(ontology)
         self.db = sqlite3.connect(build_dir / FILE)
         self.db.executescript(
-            "CREATE TABLE records (key TEXT PRIMARY KEY, oai_dc BLOB NOT NULL, edm BLOB NOT NULL);"
+            "CREATE TABLE records (key TEXT PRIMARY KEY, oai_dc BLOB NOT NULL, edm BLOB NOT NULL, graph BLOB NOT NULL);"
             "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
         self.db.executemany("INSERT INTO meta VALUES (?, ?)", [("fingerprint", fingerprint(settings))])
-        self.batch: list[tuple[str, bytes, bytes]] = []
+        self.batch: list[tuple[str, bytes, bytes, bytes]] = []
         self.count = 0
 
-    def add(self, key: str, quads: Iterable[ox.Quad]) -> None:
+    def add(self, key: str, quads: list[ox.Quad]) -> None:
         self.put(key, self.render(key, quads))
 
-    def render(self, key: str, quads: Iterable[ox.Quad]) -> tuple[bytes, ...]:
-        """The prepared formats of one record, compressed (no database: `lod build` workers call this)."""
+    def render(self, key: str, quads: list[ox.Quad], nt: bytes | None = None) -> tuple[bytes, ...]:
+        """The prepared formats of one record and its graph's N-Triples (``nt`` if the caller has them),
+        compressed (no database: `lod build` workers call this)."""
         view = RecordView.read(MemorySource(quads, self.vocab), self.minter.document(key))
-        return tuple(zlib.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1) for p in PREPARED)
+        xml = tuple(zlib.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1) for p in PREPARED)
+        if nt is None:
+            nt = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
+        return (*xml, zlib.compress(nt, 1))
 
     def put(self, key: str, blobs: tuple[bytes, ...]) -> None:
         self.batch.append((key, *blobs))
@@ -75,7 +83,7 @@ class Preparer:
 
     def _flush(self) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", self.batch)
+            self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", self.batch)
         self.count += len(self.batch)
         self.batch = []
 
@@ -123,3 +131,30 @@ class Prepared:
             for key, blob in rows:
                 out[key] = zlib.decompress(blob)
         return out
+
+    def graph(self, key: str) -> bytes | None:
+        """The record graph of ``key`` as N-Triples; None when the build did not publish it."""
+        row = self.db.execute("SELECT graph FROM records WHERE key = ?", (key,)).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
+
+class PreparedFiles:
+    """The prepared file of a store's current build, opened once per build (the latest two are kept)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.files: dict[str, Prepared | None] = {}
+
+    def of(self, store: Any) -> Prepared | None:
+        build = getattr(store, "build", None)
+        if build is None:
+            return None
+        build = Path(build)
+        if build.name not in self.files:
+            if len(self.files) >= 2:
+                self.files.pop(next(iter(self.files)))
+            root = getattr(getattr(store, "layout", None), "root", None)
+            # a remote store (lod.remote) keeps the build's prepared file beside its dumps
+            where = build if root else getattr(store, "prepared_dir", None)
+            self.files[build.name] = Prepared.open(where, self.settings) if where else None
+        return self.files[build.name]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from lod.oai import tokens
 from lod.oai.formats import Context
-from lod.oai.prepared import Prepared, context
+from lod.oai.prepared import Prepared, PreparedFiles, context
 
 DOMAIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _ID_SAFE = "-_.!~*'();/?:@&=+$,"
@@ -63,7 +63,7 @@ class Repository:
     context: Context
     minter: Any                     # lod.uris.Minter
     settings: Any = None
-    prepared: dict[str, Prepared | None] = field(default_factory=dict)   # per build id, latest two
+    prepared: PreparedFiles | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, store: Any) -> Repository:
@@ -85,16 +85,9 @@ class Repository:
         )
 
     def snapshot(self) -> Snapshot:
-        store = self.store
-        build = Path(store.build)
-        if build.name not in self.prepared:
-            if len(self.prepared) >= 2:
-                self.prepared.pop(next(iter(self.prepared)))
-            root = getattr(getattr(store, "layout", None), "root", None)
-            # a remote store (lod.remote) keeps the build's prepared file beside its dumps
-            where = build if root else getattr(store, "prepared_dir", None)
-            self.prepared[build.name] = Prepared.open(where, self.settings) if where else None
-        return Snapshot.of(store, self.prepared.get(build.name))
+        if self.prepared is None:
+            self.prepared = PreparedFiles(self.settings)
+        return Snapshot.of(self.store, self.prepared.of(self.store))
 
     def identifier(self, key: str) -> str:
         return f"oai:{self.repo_id}:{quote(key, safe=_ID_SAFE)}"

@@ -36,8 +36,10 @@ INLINE_QUERY_BYTES = 16384   # longer queries are checked in the pool: the check
 
 class Front:
     def __init__(self, flask_app: Any, *, threads: int = 8, max_entries: int = 8192,
-                 max_bytes: int = 128 * 1024 * 1024) -> None:
+                 max_bytes: int | None = None) -> None:
         self.app = flask_app
+        if max_bytes is None:   # settings.response_cache_mb: three quarters here, the rest for lod.web.resources
+            max_bytes = int(getattr(flask_app.config.get("LOD_SETTINGS"), "response_cache_mb", 48)) * 3 * 2**18
         self.max_body = int(flask_app.config.get("MAX_CONTENT_LENGTH") or 1_000_000)
         store = flask_app.config.get("LOD_STORE")
         layout = getattr(store, "layout", None)

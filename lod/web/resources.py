@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote_to_bytes
 from flask import Blueprint, Response, current_app, g, request
 
 from lod.describe import Describer, Description, iri_to_uri
+from lod.oai.prepared import PreparedFiles
 from lod.render import BY_EXT, BY_MEDIA_TYPE, FORMATS, Format, serialize
 from lod.web import cache
 from lod.web.negotiation import negotiate
@@ -45,8 +46,10 @@ def state() -> State:
     if st is None:
         s = current_app.config["LOD_SETTINGS"]
         describer = Describer(current_app.config["LOD_STORE"], current_app.config["LOD_MINTER"],
-                              licence=s.licence, page_size=s.inverse_page_size)
-        st = current_app.extensions["lod.resources"] = State(describer, cache.LRU())
+                              licence=s.licence, page_size=s.inverse_page_size, prepared=PreparedFiles(s))
+        # a quarter of settings.response_cache_mb (the front keeps whole responses in the rest)
+        st = current_app.extensions["lod.resources"] = State(describer, cache.LRU(
+            max_bytes=int(s.response_cache_mb) * 2**18))
     return st
 
 
