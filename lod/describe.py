@@ -104,10 +104,11 @@ class Describer:
         self.authority_node = ox.NamedNode(minter.authority_graph)
         # names of the same few hundred classes, terms and people recur in every description; they only
         # change with a new build, so they are cached per build (bounded: cleared when full)
-        self._names: dict[tuple[str, tuple[ox.NamedNode, ...]], list[ox.Quad]] = {}
+        self._names: dict[tuple[str, tuple[ox.NamedNode, ...]], list[Any]] = {}
         self._names_build: object = None
         self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
         self.document_prefix = f"{base}id/document/"
+        self._last_nt: tuple[object, str, bytes | None] | None = None
 
     # ---------------------------------------------------------------- store access
     def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
@@ -150,6 +151,8 @@ class Describer:
             node = ox.NamedNode(iri)
         except ValueError:            # not an IRI at all (bad percent-encoding, spaces...): unknown
             return False
+        if self._prepared_nt(iri):
+            return True
         return next(iter(self.quads(node)), None) is not None
 
     def describe(self, iri: str, page: int = 1, *, meta: dict[str, str] | None = None) -> Description | None:
@@ -187,16 +190,23 @@ class Describer:
 
     def _prepared_graph(self, iri: str) -> list[ox.Triple] | None:
         """The record graph as the build wrote it, when this build has a prepared file that holds it."""
+        nt = self._prepared_nt(iri)
+        return [q.triple for q in ox.parse(nt, ox.RdfFormat.N_TRIPLES)] if nt else None
+
+    def _prepared_nt(self, iri: str) -> bytes | None:
         if self.prepared is None or not iri.startswith(self.document_prefix):
             return None
+        build = getattr(self.store, "build", None)
+        last = self._last_nt
+        if last is not None and last[0] is build and last[1] == iri:   # exists() then describe(): read once
+            return last[2]
         try:
             files = self.prepared.of(self.store)
             nt = files.graph(iri[len(self.document_prefix):]) if files is not None else None
         except Exception:  # noqa: BLE001 - a damaged prepared file: describe from the store instead
             return None
-        if not nt:
-            return None
-        return [q.triple for q in ox.parse(nt, ox.RdfFormat.N_TRIPLES)]
+        self._last_nt = (build, iri, nt)
+        return nt
 
     def _add(self, out: dict[ox.Triple, None], quads: Iterable[ox.Quad]) -> None:
         for q in quads:
@@ -217,22 +227,51 @@ class Describer:
                     todo.append(q.object)
 
     def _labels(self, out: dict[ox.Triple, None]) -> None:
-        """Labels (and owl:sameAs of our people/places/orgs) of every linked resource."""
+        """Labels (and owl:sameAs of our people/places/orgs, life dates of Wikidata items) of every
+        linked resource; what one resource brings is looked up once per build."""
         have_label = {t.subject for t in out if t.predicate in LABELS}
         linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in out if isinstance(t.subject, ox.NamedNode)}
+        ids = self.minter.base + "id/"
         for r in sorted(linked, key=lambda n: n.value):
+            v = r.value
+            entity = v.startswith(self.entity_prefixes)
             if r not in have_label:
-                for q in self.names_of(r, LABELS):
-                    lang = getattr(q.object, "language", None)
-                    if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
-                        continue
-                    out.setdefault(q.triple, None)
-            if r.value.startswith(self.entity_prefixes):
-                self._add(out, self._memo(r, (SAME_AS,), lambda n: list(self.quads(n, SAME_AS, None,
-                                                                                    self.authority_node))))
-            elif r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
-                self._add(out, self._memo(r, LIFE_DATES, lambda n: [q for p in LIFE_DATES for q in self.quads(n, p)]))
+                # things of one record (its creation, time-span...) are not kept: they would crowd out
+                # the people, places and terms that recur in every description
+                local = v.startswith(ids) and not entity
+                found = self._local_labels(r) if local else self._memo(r, LABELS, self._label_triples)
+                out.update(dict.fromkeys(found))
+            if entity or v.startswith(WIKIDATA):
+                out.update(dict.fromkeys(self._memo(r, (SAME_AS, *LIFE_DATES), self._link_triples)))
+
+    def _label_triples(self, r: ox.NamedNode) -> list[ox.Triple]:
+        found = []
+        for q in self._lookup_names(r, LABELS):
+            lang = getattr(q.object, "language", None)
+            if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
+                continue
+            found.append(q.triple)
+        return found
+
+    def _local_labels(self, r: ox.NamedNode) -> list[ox.Triple]:
+        """``_label_triples`` for a thing of one record: all its statements in one lookup (a few, in its
+        own record graph) instead of one per graph and predicate."""
+        by_graph: dict[Any, list[ox.Triple]] = {}
+        for q in self.quads(r):
+            if q.predicate in LABELS:
+                by_graph.setdefault(q.graph_name, []).append(q.triple)
+        for g in self.naming_graphs:
+            if g in by_graph:
+                return by_graph[g]
+        return next(iter(by_graph.values()), [])
+
+    def _link_triples(self, r: ox.NamedNode) -> list[ox.Triple]:
+        if r.value.startswith(self.entity_prefixes):
+            return [q.triple for q in self.quads(r, SAME_AS, None, self.authority_node)]
+        if r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
+            return [q.triple for p in LIFE_DATES for q in self.quads(r, p)]
+        return []
 
     def variants(self, iris: Iterable[str]) -> dict[str, list[str]]:
         """Every name (rdfs:label, skos:prefLabel, skos:altLabel) of each IRI: for linking mentions."""
@@ -251,8 +290,7 @@ class Describer:
         predicates = tuple(predicates)
         return self._memo(node, predicates, lambda n: self._lookup_names(n, predicates))
 
-    def _memo(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...],
-              lookup: Any) -> list[ox.Quad]:
+    def _memo(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...], lookup: Any) -> list[Any]:
         """``lookup(node)``, kept until the published build changes (bounded: cleared when full)."""
         build = getattr(self.store, "build", None)
         if build is not self._names_build or len(self._names) > 50_000:   # the store swaps the object

@@ -128,6 +128,8 @@ class Catalog:
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        self._meta: dict[str, str] | None = None
         if readonly:
             if not self.path.is_file():
                 raise StoreError(f"catalog missing: {self.path}")
@@ -161,7 +163,12 @@ class Catalog:
 
     # reading
     def meta(self) -> dict[str, str]:
-        return {r["name"]: r["value"] for r in self.db.execute("SELECT name, value FROM meta")}
+        if self._meta is not None:       # a published catalog never changes: read it once
+            return dict(self._meta)
+        found = {r["name"]: r["value"] for r in self.db.execute("SELECT name, value FROM meta")}
+        if self.readonly:
+            self._meta = found
+        return dict(found)
 
     def get(self, key: str) -> CatalogEntry | None:
         row = self.db.execute("SELECT * FROM records WHERE key = ?", (key,)).fetchone()
