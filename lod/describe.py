@@ -183,7 +183,7 @@ class Describer:
         if kind != "document":
             if not self._inverse(node, page, out, desc):
                 return None
-        self._labels(out)
+        self._labels(out, iri[len(self.document_prefix):] if kind == "document" else None)
         self._metadata(out, desc, meta or {})
         desc.triples = list(out)
         return desc
@@ -226,9 +226,11 @@ class Describer:
                 if isinstance(q.object, ox.BlankNode):
                     todo.append(q.object)
 
-    def _labels(self, out: dict[ox.Triple, None]) -> None:
+    def _labels(self, out: dict[ox.Triple, None], record: str | None = None) -> None:
         """Labels (and owl:sameAs of our people/places/orgs, life dates of Wikidata items) of every
-        linked resource; what one resource brings is looked up once per build."""
+        linked resource; what one resource brings is looked up once per build. ``record``: the key
+        of the document described, whose whole graph is in ``out``: the things minted for it
+        ({kind}/{key} or {kind}/{key}-...) have no statements elsewhere, so they are not looked up."""
         have_label = {t.subject for t in out if t.predicate in LABELS}
         linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in out if isinstance(t.subject, ox.NamedNode)}
@@ -236,7 +238,7 @@ class Describer:
         for r in sorted(linked, key=lambda n: n.value):
             v = r.value
             entity = v.startswith(self.entity_prefixes)
-            if r not in have_label:
+            if r not in have_label and not (record and _minted_for(v, ids, record)):
                 # things of one record (its creation, time-span...) are not kept: they would crowd out
                 # the people, places and terms that recur in every description
                 local = v.startswith(ids) and not entity
@@ -382,6 +384,12 @@ class Describer:
         if desc.prev_page:
             add(ox.Triple(page, ox.NamedNode(HYDRA + "previous"),
                           ox.NamedNode(page_url(desc.doc_url, desc.prev_page))), None)
+
+
+def _minted_for(iri: str, ids: str, key: str) -> bool:
+    """Whether ``iri`` is one of the things minted for record ``key`` (not another document)."""
+    kind, _, local = iri[len(ids):].partition("/") if iri.startswith(ids) else ("", "", "")
+    return bool(kind) and kind != "document" and (local == key or local.startswith(key + "-"))
 
 
 def _sparql_term(t: Any) -> str:
