@@ -74,7 +74,7 @@ SETTINGS: list[Setting] = [
     # --- SPARQL endpoint ---
     Setting("sparql_timeout", 30.0, "Per-query time limit in seconds; the query is really stopped.", float),
     Setting("sparql_max_rows", 10000, "Result row cap; a truncated result says so.", int),
-    Setting("sparql_workers", 2, "Query worker processes per server process.", int),
+    Setting("sparql_workers", 1, "Query worker processes per server process (one server process per core already gives one per core; each holds its own store caches).", int),
     Setting("sparql_queue", 16, "Queries waiting for a worker before 503 + Retry-After.", int),
     Setting("max_body", 1_000_000, "Largest accepted request body, in bytes.", int),
     Setting("service_allowlist", "https://query.wikidata.org/sparql", "Comma-separated SERVICE endpoints a query may call.", _list),
