@@ -135,7 +135,8 @@ def deref(server: LodServer, peers: list[Any], keys: list[str], graph: str, a: a
             targets.append((p.name, "ttl", root, [_peer_path(p, g) for g in graphs], {"Accept": "text/turtle"},
                             p.pid))
         for name, ext, root, paths, headers, pid in targets:
-            wrk(root, paths[:50], duration=2, connections=8, headers=headers)    # warm-up
+            # warm-up, discarded: one run as long as a timed one, over the same paths, for every server alike
+            wrk(root, paths, duration=a.duration, connections=8, headers=headers)
             for c in (8, 64):
                 log(f"deref {mode} {name} {ext} c={c}")
                 runs = []
