@@ -88,7 +88,14 @@ def rows(body: bytes) -> int:
     return len(data["results"]["bindings"])
 
 
-def measure(session: requests.Session, url: str, query: str) -> tuple[float, int]:
+_REP = iter(range(1, 1 << 62))
+
+
+def measure(session: requests.Session, url: str, query: str, *, repeat: bool = False) -> tuple[float, int]:
+    """One GET; unless ``repeat``, the query text gets a unique comment, so every request is evaluated
+    (no server may answer it from a cache of earlier answers); ``repeat`` sends the text as given."""
+    if not repeat:
+        query = f"{query}\n# request {next(_REP)}"
     t = time.perf_counter()
     r = session.get(url, params={"query": query}, headers={"Accept": "application/sparql-results+json"},
                     timeout=120)

@@ -76,6 +76,7 @@ SETTINGS: list[Setting] = [
     Setting("sparql_max_rows", 10000, "Result row cap; a truncated result says so.", int),
     Setting("sparql_workers", 1, "Query worker processes per server process (one server process per core already gives one per core; each holds its own store caches).", int),
     Setting("sparql_queue", 16, "Queries waiting for a worker before 503 + Retry-After.", int),
+    Setting("sparql_result_cache", True, "Answer a repeated GET query (same text, Accept and published build) from the response cache; never for SERVICE, NOW(), RAND(), UUID(), STRUUID(), BNODE().", _bool),
     Setting("max_body", 1_000_000, "Largest accepted request body, in bytes.", int),
     Setting("service_allowlist", "https://query.wikidata.org/sparql", "Comma-separated SERVICE endpoints a query may call.", _list),
     Setting("service_timeout", 10.0, "Time limit, in seconds, of one SERVICE call.", float),

@@ -191,3 +191,39 @@ def test_full_pool_refuses_and_a_vanished_client_costs_only_its_worker(store: Pa
         assert asyncio.run(_call(front, "GET", "/sparql", q(FAST)))[0] == 200
     finally:
         _close(front)
+
+
+def test_repeated_get_queries_come_from_the_cache_volatile_ones_never(store: Path) -> None:
+    """A repeatable GET query is answered again from the front's cache (same build: same answer); one
+    with NOW()/RAND() or SERVICE, a POST, or any query when the setting is off, is evaluated every time.
+    Proof by removal: with the worker pool closed, only cached answers can still be 200."""
+    select = q(SELECT)
+    now = q("SELECT (NOW() AS ?t) (RAND() AS ?r) WHERE {}")
+    accept = {"Accept": "application/sparql-results+json"}
+    post = urlencode({"query": SELECT}).encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded", **accept}
+    front = _front(store)
+    off = _front(store, sparql_result_cache=False)
+    try:
+        async def first_round(f: Front) -> list[Any]:
+            return [await _call(f, "GET", "/sparql", select, accept), await _call(f, "GET", "/sparql", now, accept),
+                    await _call(f, "POST", "/sparql", b"", form, post)]
+
+        warm = asyncio.run(first_round(front))
+        assert [r[0] for r in warm] == [200, 200, 200]
+        assert asyncio.run(first_round(off))[0][0] == 200
+        for f in (front, off):
+            f.app.extensions["lod_sparql"].executor.close()     # nothing can be evaluated any more
+        again = asyncio.run(_call(front, "GET", "/sparql", select, accept))
+        assert again[0] == 200 and again[2] == warm[0][2]
+        assert again[1]["content-type"] == warm[0][1]["content-type"]
+        assert again[1]["x-sparql-rows"] == warm[0][1]["x-sparql-rows"]
+        assert again[1]["access-control-allow-origin"] == "*"
+        other_accept = asyncio.run(_call(front, "GET", "/sparql", select, {"Accept": "text/csv"}))
+        assert other_accept[0] != 200                      # the key has the Accept header: not this entry
+        assert asyncio.run(_call(front, "GET", "/sparql", now, accept))[0] != 200
+        assert asyncio.run(_call(front, "POST", "/sparql", b"", form, post))[0] != 200
+        assert asyncio.run(_call(off, "GET", "/sparql", select, accept))[0] != 200
+    finally:
+        _close(front)
+        _close(off)

@@ -197,6 +197,9 @@ class Endpoint:
         return ans
 
 
+VOLATILE = ("NOW", "RAND", "UUID", "STRUUID", "BNODE")   # functions whose value changes from call to call
+
+
 @dataclass
 class Plan:
     """A query that passed the static checks, ready for a worker."""
@@ -205,6 +208,12 @@ class Plan:
     started: float
     deadline: float
     info: dict[str, object]
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether evaluating again on the same published build gives the same answer: no SERVICE (the
+        remote data may change) and no NOW(), RAND(), UUID(), STRUUID() or BNODE()."""
+        return not self.analysis.services and not any(t.is_name(*VOLATILE) for t in self.analysis.tokens)
 
 
 @lru_cache(maxsize=128)

@@ -8,9 +8,11 @@ and every miss, runs the Flask app unchanged in a thread pool, streaming its bod
 build (the CURRENT pointer changes) changes the key, so nothing stale is served.
 
 SPARQL queries (GET/POST /sparql with a query) skip Flask too: lod.web.sparql_http answers them from
-the request's raw parts in a pool thread, the same function the Flask view calls, so both paths give
-the same statuses, headers and bodies; only the WSGI environ and Flask's request machinery (about
-0.8 ms a query here) are saved. A request without a query (query page, Service Description) goes to Flask.
+the request's raw parts, the same function the Flask view calls, so both paths give the same statuses,
+headers and bodies; only the WSGI environ and Flask's request machinery (about 0.8 ms a query here) are
+saved. A request without a query (query page, Service Description) goes to Flask. The answer to a GET
+query that is repeatable (no SERVICE, no NOW()/RAND()/...) goes into the same cache, keyed like every
+entry by the published build: the dataset cannot change under it (settings.sparql_result_cache).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Front:
         self.pointer = str(layout.pointer) if layout is not None else None
         self.store = store
         self.responses = cache.LRU(max_entries=max_entries, max_bytes=max_bytes)
+        self.sparql_cache = bool(getattr(flask_app.config.get("LOD_SETTINGS"), "sparql_result_cache", True))
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="lod-wsgi")
 
     # ---------------------------------------------------------------- ASGI entry
@@ -67,6 +70,8 @@ class Front:
             key, hit = self._lookup(scope)
             if hit is not None:
                 await self._send_hit(scope, hit, send, head=method == "HEAD")
+                if scope["path"] in sparql_http.PATHS:
+                    self._endpoint().log.write(ms=0.0, status=hit[0], outcome="cached", bytes=len(hit[2]))
                 return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
         # A declared body over the limit is refused at once: waiting for bytes we will refuse anyway
@@ -74,9 +79,13 @@ class Front:
         body = None if declared.isdigit() and int(declared) > self.max_body else await self._read_body(receive)
         loop = asyncio.get_running_loop()
         if method in ("GET", "POST") and scope["path"] in sparql_http.PATHS:
-            ans = await self._sparql(scope, body)
+            ans, repeatable = await self._sparql(scope, body)
             if ans is not None:
-                await _send_answer(send, ans)
+                headers = _answer_headers(ans)
+                if key is not None and method == "GET" and repeatable and ans.status == 200 and self.sparql_cache:
+                    self.responses.put(key, (200, headers, ans.body, None, None), len(ans.body) + 512)
+                await send({"type": "http.response.start", "status": ans.status, "headers": headers})
+                await send({"type": "http.response.body", "body": ans.body})
                 return
         if body is None:
             await _send_plain(send, 413, b"Request body too large.\n")
@@ -121,8 +130,9 @@ class Front:
         await send({"type": "http.response.body", "body": b"" if head else body})
 
     # ---------------------------------------------------------------- SPARQL, without Flask
-    async def _sparql(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Answer | None:
-        """The query operation's answer, or None for Flask to serve (no query; a remote store that is down).
+    async def _sparql(self, scope: dict[str, Any], body: bytes | None) -> tuple[sparql_http.Answer | None, bool]:
+        """The query operation's answer, or None for Flask to serve (no query; a remote store that is down),
+        and whether it may be kept (a repeatable query).
 
         A short query against the embedded store is checked on the event loop (a fraction of a
         millisecond) and its worker awaited there; long queries, SERVICE calls and remote stores,
@@ -133,19 +143,21 @@ class Front:
             return await asyncio.get_running_loop().run_in_executor(self.executor, self._sparql_blocking, scope, body)
         plan = self._sparql_plan(scope, body)
         if not isinstance(plan, sparql_http.Plan):
-            return plan
+            return plan, False
         ep = self._endpoint()
         if ep.can_run_async(plan):
-            return sparql_http.finish(await ep.evaluate_async(plan))
-        return sparql_http.finish(
-            await asyncio.get_running_loop().run_in_executor(self.executor, ep.evaluate, plan))
+            return sparql_http.finish(await ep.evaluate_async(plan)), plan.repeatable
+        ans = await asyncio.get_running_loop().run_in_executor(self.executor, ep.evaluate, plan)
+        return sparql_http.finish(ans), plan.repeatable
 
-    def _sparql_blocking(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Answer | None:
+    def _sparql_blocking(self, scope: dict[str, Any], body: bytes | None) -> tuple[sparql_http.Answer | None, bool]:
         try:
             plan = self._sparql_plan(scope, body)
-            return sparql_http.finish(self._endpoint().evaluate(plan)) if isinstance(plan, sparql_http.Plan) else plan
+            if not isinstance(plan, sparql_http.Plan):
+                return plan, False
+            return sparql_http.finish(self._endpoint().evaluate(plan)), plan.repeatable
         except StoreUnavailable:
-            return None   # Flask's handler answers 503 + Retry-After
+            return None, False   # Flask's handler answers 503 + Retry-After
 
     def _sparql_plan(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Plan | sparql_http.Answer | None:
         store = self.store
@@ -256,13 +268,11 @@ class Front:
             self.responses.put(key, (started["status"], headers, body, tag, last), len(body) + 512)
 
 
-async def _send_answer(send: Any, ans: sparql_http.Answer) -> None:
+def _answer_headers(ans: sparql_http.Answer) -> Headers:
     headers = [(b"content-type", ans.content_type.encode("latin-1")),
                (b"content-length", str(len(ans.body)).encode())]
-    headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in {**SECURITY_HEADERS, **ans.headers}.items()]
-    await send({"type": "http.response.start", "status": ans.status, "headers": headers})
-    await send({"type": "http.response.body", "body": ans.body})
+    return headers + [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                      for k, v in {**SECURITY_HEADERS, **ans.headers}.items()]
 
 
 async def _send_plain(send: Any, status: int, body: bytes) -> None:
