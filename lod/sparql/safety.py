@@ -10,20 +10,32 @@ Three layers keep a request from turning the server against its host (docs/sparq
 3. the worker processes that evaluate run under a seccomp filter that denies Internet sockets
    (lod.sparql.sandbox), so even a SERVICE clause slipping past layer 1 cannot reach the network:
    pyoxigraph 0.5.13 *would* otherwise call SERVICE endpoints itself.
+
+Also here, the query's shape (400): Oxigraph's parser and planner recurse once per nesting level and
+per item of a long chain (UNION, triple patterns, ``||`` ...), and a big enough query overflows the
+stack and kills the worker. Nesting, the number of tokens and those chains are limited far below the
+sizes that crash (CHAINS), and checking is linear in the query, so any body is decided quickly.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from lod.sparql.lexer import (
+    BNODE,
     IRI,
+    LANG,
     NAME,
+    NUM,
     PNAME,
     PUNCT,
+    STRING,
     VAR,
     LexError,
+    LimitExceeded,
     Prologue,
     Token,
     matching,
@@ -33,9 +45,46 @@ from lod.sparql.lexer import (
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 MAX_NESTING = 128          # brackets ({[ nested, or unary operators in a row: far beyond any real query
+MAX_TOKENS = 100_000       # words, names, literals, punctuation: a 1 MB query of IRIs has ~25,000
+MAX_SERVICES = 16          # SERVICE clauses: each may be a call to another server
 # Words that occur in SPARQL Update and never in a query.
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
                           "WITH", "USING"})
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Something Oxigraph's parser or planner handles by recursion, one level per occurrence.
+
+    ``crash``: how many of them (alone, in one query) overflowed the 8 MB stack of a query worker,
+    pyoxigraph 0.5.13 (the worker dies with SIGSEGV; measured in separate processes, see
+    docs/sparql.md "Limits"); ``limit`` is at least 4x below. Counted over the whole query, not per
+    chain, since one chain can continue inside another's operands.
+    """
+
+    label: str
+    limit: int
+    crash: int
+
+
+# A UNION/OPTIONAL/MINUS/GRAPH's group is charged to the keyword (whose limit is at most the groups'
+# limit, so stray keywords never buy room for more groups).
+CHAINS = {
+    "UNION": Chain("UNION", 1_000, 6_600),
+    "OPTIONAL": Chain("OPTIONAL", 1_000, 6_600),
+    "GRAPH": Chain("GRAPH", 1_000, 6_600),
+    "MINUS": Chain("MINUS", 500, 2_550),
+    "BIND": Chain("BIND", 500, 2_550),
+    "FILTER": Chain("FILTER", 2_000, 9_250),
+    "{": Chain("other group patterns { }", 2_000, 8_100),
+    ".": Chain("triple patterns (counted as '.', ';', ',', '[' and twice per item of a ( ... ) list)",
+               2_000, 8_100),
+    "||": Chain("'||' and '&&' operators", 2_000, 9_250),
+    "+": Chain("'+', '-', '*' and '/' operators (in expressions and property paths)", 1_500, 6_750),
+    "|": Chain("'|' property path alternatives", 2_500, 10_500),
+}
+_GROUP_WORDS = ("UNION", "OPTIONAL", "GRAPH", "MINUS")
+_TERM_START = frozenset({IRI, STRING, VAR, PNAME, NUM, BNODE})
 
 
 class Rejected(Exception):
@@ -79,48 +128,124 @@ def analyse(query: str, base: str | None = None) -> Analysis:
 
     ``base``: the IRI relative IRIs resolve against when the query has no BASE (the endpoint's URL,
     as the evaluation uses), so a relative FROM or SERVICE IRI is checked as what it will mean.
+    Every step is linear in the query's length and tokenizing stops at the first token past a limit,
+    so even a hostile 1 MB body is decided in a fraction of a second.
     """
     try:
-        tokens = tokenize(query)
+        tokens = tokenize(query, max_tokens=MAX_TOKENS, max_depth=MAX_NESTING, max_unary=MAX_NESTING)
+    except LimitExceeded as exc:
+        raise _too_large(exc) from None
     except LexError as exc:
         raise Rejected(400, f"SPARQL syntax error: {exc}", "syntax") from None
-    for t in tokens:
-        if t.kind == NAME and t.text.upper() in UPDATE_WORDS:
-            raise Rejected(403, f"This SPARQL endpoint is read-only: {t.text.upper()} belongs to SPARQL Update, "
-                                "which is not accepted here. Send a query (SELECT, ASK, CONSTRUCT, DESCRIBE).",
-                           "update")
-    _nesting(tokens)
+    # token texts -> how often; a keyword's text is only ever a NAME token's (IRIs, strings, variables
+    # and prefixed names carry their <>, quotes, ? or colon), so the counts can stand for the tokens
+    counts = Counter(map(itemgetter(1), tokens))
+    words = {w.upper() for w in counts if w.isascii() and w.isalpha()}
+    t = next((t for t in tokens if t.kind == NAME and t.text.upper() in UPDATE_WORDS), None) \
+        if words & UPDATE_WORDS else None
+    if t is not None:
+        raise Rejected(403, f"This SPARQL endpoint is read-only: {t.text.upper()} belongs to SPARQL Update, "
+                            "which is not accepted here. Send a query (SELECT, ASK, CONSTRUCT, DESCRIBE).",
+                       "update")
+    _chains(tokens, counts)
     pro = prologue(tokens, base)
     a = Analysis(query, tokens, pro, "")
     form_idx = next((i for i in range(pro.end, len(tokens)) if tokens[i].is_name(*FORMS)), None)
     if form_idx is not None:
         a.form = tokens[form_idx].text.upper()
-    _dataset_clauses(a)
+    if "FROM" in words:
+        _dataset_clauses(a)
     _where_group(a, form_idx)
-    _services(a)
+    if "SERVICE" in words:
+        n = sum(k for w, k in counts.items() if w.upper() == "SERVICE")
+        if n > MAX_SERVICES:
+            raise Rejected(400, f"The query has {n} SERVICE clauses; this endpoint accepts at most {MAX_SERVICES} "
+                                "(each may be a call to another server).", "service")
+        _services(a)
     return a
 
 
-def _nesting(tokens: list[Token]) -> None:
-    """Refuse (400) groups/brackets nested deeper than MAX_NESTING, or as long a run of unary operators:
-    the query engine's parser recurses on both, and thousands of levels overflow its stack (the worker
-    process dies; the hostile corpus has the cases)."""
-    depth = deepest = run = longest = 0
+def _too_large(exc: LimitExceeded) -> Rejected:
+    """The query engine's parser recurses on nesting and on unary operators; thousands of levels
+    overflow its stack (the worker process dies; the hostile corpus has the cases). A token cap keeps
+    the checks themselves cheap."""
+    if exc.what == "depth":
+        return Rejected(400, f"The query nests more than {exc.limit} levels deep (level {exc.limit + 1} opens at "
+                             f"{exc.where}); this endpoint accepts at most {exc.limit}. Flatten it (fewer nested "
+                             "groups, sub-queries, brackets or parentheses).", "nesting")
+    if exc.what == "unary":
+        return Rejected(400, f"The query chains more than {exc.limit} unary operators (! - +) in a row (at "
+                             f"{exc.where}); this endpoint accepts at most {exc.limit}.", "nesting")
+    return Rejected(400, f"The query has more than {exc.limit} tokens (words, names, literals and punctuation; "
+                         f"token {exc.limit + 1} is at {exc.where}); this endpoint accepts at most {exc.limit}. "
+                         "Split it into smaller queries.", "size")
+
+
+def _chains(tokens: list[Token], counts: Counter[str]) -> None:
+    """Refuse (400) more recursive constructs than the query engine survives with a wide margin.
+
+    Each kind (CHAINS) uses up a share of one stack: n UNIONs use n/1000 of it, and so on; more than
+    the whole is refused, naming what the query has and the limits.
+    """
+    n: Counter[str] = Counter()
+    for w, k in counts.items():
+        n[w.upper() if w.isascii() and w.isalpha() else w] += k
+    used = {key: n[key] for key in ("UNION", "OPTIONAL", "GRAPH", "MINUS", "BIND", "FILTER")}
+    used["{"] = max(0, n["{"] - sum(n[w] for w in _GROUP_WORDS))
+    used["."] = _triple_patterns(tokens) if n["."] + n[";"] + n[","] + n["["] + n["("] else 0
+    used["||"] = n["||"] + n["&&"]
+    used["+"] = n["+"] + n["-"] + n["*"] + n["/"]
+    used["|"] = n["|"]
+    present = [(CHAINS[key], k) for key, k in used.items() if k]
+    if sum(k / c.limit for c, k in present) <= 1:
+        return
+    over = [(c, k) for c, k in present if k > c.limit]
+    if len(over) == 1:
+        c, k = over[0]
+        what = f"has {k} {c.label}; this endpoint accepts at most {c.limit}"
+    else:
+        listed = ", ".join(f"{k} {c.label} (at most {c.limit})" for c, k in present)
+        what = (f"has {listed}: these share one limit, each using its count divided by its maximum, and "
+                "together they use more than all of it")
+    raise Rejected(400, f"The query {what}. The query engine handles each of them by recursion and would run out "
+                        "of stack. Split the query, or use VALUES or IN (...) for long lists of alternatives.",
+                   "chain")
+
+
+def _triple_patterns(tokens: list[Token]) -> int:
+    """About how many triple patterns the query's groups hold: '.', ';' and ',' between triples
+    (not the commas of function arguments or IN lists), each '[', and two per item of an RDF
+    collection ``( a b c )`` (terms side by side right inside parentheses; an expression puts
+    operators or commas between them, and VALUES rows are data, not collections)."""
+    count, stack, values, skip = 0, [], 0, False
+    prev_end = False
     for t in tokens:
-        if t.kind != PUNCT:
-            run = 0
+        kind, text = t.kind, t.text
+        inner = stack[-1] if stack else ""
+        if kind == PUNCT:
+            if text in ".;," and inner != "(":
+                count += 1
+            elif text in "([" and prev_end and inner == "(" and not (skip or values):
+                count += 2                       # a nested list or [ ] as a list item
+            if text in "({[":
+                count += text == "["
+                stack.append(text)
+                if text == "{" and skip:         # VALUES ... { data }
+                    skip, values = False, len(stack)
+            elif text in ")}]":
+                if stack:
+                    stack.pop()
+                if values and len(stack) < values:
+                    values = 0
+            prev_end = text in ")]"
             continue
-        if t.text in "({[":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif t.text in ")}]":
-            depth -= 1
-        run = run + 1 if t.text in ("!", "-", "+") else 0
-        longest = max(longest, run)
-    if deepest > MAX_NESTING or longest > MAX_NESTING:
-        what = f"nests {deepest} levels deep" if deepest > MAX_NESTING else f"chains {longest} unary operators"
-        raise Rejected(400, f"The query {what}; this endpoint accepts at most {MAX_NESTING}. "
-                            "Flatten it (fewer nested groups, sub-queries or parentheses).", "nesting")
+        term = kind in _TERM_START or (kind == NAME and text.lower() in ("true", "false"))
+        if term and prev_end and inner == "(" and not (skip or values):
+            count += 2
+        if kind == NAME and text.upper() == "VALUES":
+            skip = True                          # its variables, up to the data block
+        prev_end = term or kind == LANG
+    return count
 
 
 def _dataset_clauses(a: Analysis) -> None:
@@ -137,26 +262,25 @@ def _dataset_clauses(a: Analysis) -> None:
 
 
 def _where_group(a: Analysis, form_idx: int | None) -> None:
+    """The first top-level group that is neither a CONSTRUCT template nor a VALUES block."""
     toks = a.tokens
-    i, depth_zero_groups = 0, []
+    i = 0
     while i < len(toks):
-        if toks[i].kind == PUNCT and toks[i].text == "{":
-            close = matching(toks, i)
-            depth_zero_groups.append((i, close))
-            i = close + 1
-        else:
+        if not (toks[i].kind == PUNCT and toks[i].text == "{"):
             i += 1
-    for open_, close in depth_zero_groups:
+            continue
+        open_, close = i, matching(toks, i)
+        i = close + 1
         if form_idx is not None and a.form == "CONSTRUCT" and open_ == form_idx + 1:
             continue   # the CONSTRUCT template
         prev = toks[open_ - 1] if open_ else None
         if prev is not None and (prev.kind == VAR and open_ >= 2 and toks[open_ - 2].is_name("VALUES")):
             continue
         if prev is not None and prev.kind == PUNCT and prev.text == ")":
-            k = open_ - 1
-            while k >= 0 and not (toks[k].kind == PUNCT and toks[k].text == "("):
+            k = open_ - 2          # VALUES ( ?a ?b ) {: only variables between the parentheses (a walk
+            while k >= 0 and toks[k].kind == VAR:   # over anything else would be quadratic on hostile input)
                 k -= 1
-            if k >= 1 and toks[k - 1].is_name("VALUES"):
+            if k >= 1 and toks[k].kind == PUNCT and toks[k].text == "(" and toks[k - 1].is_name("VALUES"):
                 continue
         a.where = (open_, close)
         return

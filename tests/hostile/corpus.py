@@ -481,6 +481,24 @@ COST_CASES: list[Case] = [
     Case("nul-in-query", "SELECT * WHERE { ?s ?p ?o }\x00", {400}),
     Case("describe-everything", "DESCRIBE ?s WHERE { ?s ?p ?o }", {200}),
     Case("construct-everything", "CONSTRUCT WHERE { ?s ?p ?o }", {200}),
+    # Near the 1 MB body limit: refused in well under a second (lod.sparql.lexer stops at the first token
+    # past a limit); these cost seconds, or were quadratic, before.
+    Case("deep-braces-1mb", "SELECT * WHERE " + "{" * 499_990 + "}" * 499_990, {400}),
+    Case("deep-mixed-1mb", "SELECT * WHERE " + "{([" * 166_660 + "])}" * 166_660, {400}),
+    Case("flat-groups-1mb", "SELECT * WHERE { " + "{}" * 499_980 + " }", {400}),
+    Case("name-dots-1mb", "ASK {} " + "a." * 499_990, {400}),
+    Case("values-walk", "SELECT * VALUES ( ) {}" + " ) {}" * 33_000, {400}),
+    # Flat chains that Oxigraph's parser/planner recurse on, one level each: each of these crashed a
+    # worker (SIGSEGV, stack overflow) and answered 500 before lod.sparql.safety.CHAINS.
+    Case("union-chain-15000", "SELECT * WHERE { {?s ?p ?o}" + " UNION {?s ?p ?o}" * 15_000 + " }", {400}),
+    Case("minus-chain-3000", "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s <urn:q> ?o } " * 3000 + "}", {400}),
+    Case("bind-chain-3000", "SELECT * WHERE { " + "".join(f"BIND(1 AS ?b{i}) " for i in range(3000)) + "}", {400}),
+    Case("or-chain-12000", "ASK { FILTER(" + "1 = 2 || " * 12_000 + "true) }", {400}),
+    Case("path-seq-10000", "ASK { ?s " + "/".join(["<urn:p>"] * 10_000) + " ?o }", {400}),
+    Case("collection-8000", "ASK { ?s <urn:p> (" + " 1" * 8000 + " ) }", {400}),
+    Case("triples-10000", "ASK { " + "?s ?p ?o . " * 10_000 + "}", {400}),
+    Case("groups-10000", "ASK { " + "{ } " * 10_000 + "}", {400}),
+    Case("union-chain-900", "SELECT * WHERE { {?s ?p ?o}" + " UNION {?s ?p ?o}" * 900 + " } LIMIT 3", {200}),
 ]
 
 
