@@ -176,7 +176,7 @@ def test_query_from_file(built: Built, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["SELEC ?x WHERE {}"], "SPARQL syntax error"),
-    (["INSERT DATA { <urn:a> <urn:b> <urn:c> }"], "SPARQL syntax error"),
+    (["INSERT DATA { <urn:a> <urn:b> <urn:c> }"], "read-only: INSERT"),
     ([], "give a SPARQL query"),
     (["   "], "the query is empty"),
     (["--format", "turtle", "SELECT * WHERE { ?s ?p ?o } LIMIT 1"], "is for CONSTRUCT"),

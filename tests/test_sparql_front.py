@@ -45,6 +45,7 @@ def _close(front: Front) -> None:
     if ep is not None:
         ep.executor.close()
     front.executor.shutdown(wait=False)
+    front.waiting.shutdown(wait=False)
 
 
 def q(query: str) -> bytes:
@@ -144,7 +145,7 @@ def test_time_limit_holds_on_the_awaited_path(store: Path) -> None:
             slow = asyncio.ensure_future(_call(front, "GET", "/sparql", q(CROSS_JOIN)))
             await asyncio.sleep(0.3)
             t1 = time.monotonic()
-            fast = await _call(front, "GET", "/sparql", q(FAST))
+            fast = await _call(front, "GET", "/sparql", q(FAST + " # meanwhile"))
             fast_took = time.monotonic() - t1
             slow_answer = await slow
             return slow_answer, fast, time.monotonic() - t0, fast_took
@@ -159,7 +160,7 @@ def test_time_limit_holds_on_the_awaited_path(store: Path) -> None:
         while ep.executor.alive < 2:
             assert time.monotonic() < deadline, "the killed worker was not replaced"
             time.sleep(0.05)
-        again = asyncio.run(_call(front, "GET", "/sparql", q(FAST)))
+        again = asyncio.run(_call(front, "GET", "/sparql", q(FAST + " # after the kill")))
         assert again[0] == 200
     finally:
         _close(front)
@@ -173,7 +174,7 @@ def test_full_pool_refuses_and_a_vanished_client_costs_only_its_worker(store: Pa
             slow = asyncio.ensure_future(_call(front, "GET", "/sparql", q(CROSS_JOIN)))
             await asyncio.sleep(0.3)
             t = time.monotonic()
-            refused = await _call(front, "GET", "/sparql", q(FAST))
+            refused = await _call(front, "GET", "/sparql", q(FAST + " # another text: not the cached answer"))
             took = time.monotonic() - t
             slow.cancel()                      # the client hangs up: gunicorn cancels the request task
             with pytest.raises(asyncio.CancelledError):
@@ -188,7 +189,7 @@ def test_full_pool_refuses_and_a_vanished_client_costs_only_its_worker(store: Pa
         while ep.executor.alive < 1:
             assert time.monotonic() < deadline, "the abandoned worker was not replaced"
             time.sleep(0.05)
-        assert asyncio.run(_call(front, "GET", "/sparql", q(FAST)))[0] == 200
+        assert asyncio.run(_call(front, "GET", "/sparql", q(FAST + " # evaluated again")))[0] == 200
     finally:
         _close(front)
 

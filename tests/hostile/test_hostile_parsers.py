@@ -198,6 +198,7 @@ INVENTORY = {
     ("lod/authority.py", "reader"): "sources/authority CSV (repository files)",
     ("lod/build.py", "parse"): "enrichment.ttl: Turtle (no fetching in the format); tested above",
     ("lod/build_records.py", "load"): "the key line of a record file: CSafeLoader/SafeLoader",
+    ("lod/describe.py", "parse"): "the record graph's N-Triples our build wrote into the prepared file (oai.sqlite)",
     ("lod/commands/querying.py", "parse"): "lod query: N-Triples written by lod.sparql.results (worker)",
     ("lod/commands/querying.py", "parse_query_results"): "lod query: TSV/JSON written by lod.sparql.results",
     ("lod/mapping/vocab.py", "parse"): "the CRM RDFS and project vocabulary shipped in ontology/ (repository files)",
