@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
+STACK_KB = 1 << 20          # 1 GiB of address space for the worker's stack (pages are used only if needed)
 
 
 class Overloaded(Exception):
@@ -84,8 +85,13 @@ class _Slot:
     def __init__(self, sandbox: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            # Started through sh to raise its stack limit first (a process's main-thread stack is sized at
+            # exec): Oxigraph's parser and planner recurse once per UNION, pattern or operator, and a chain
+            # that gets past the static limits (lod.sparql.safety) then answers instead of killing the
+            # worker. Where the hard limit is lower, ulimit fails quietly and the default stack stays.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0"],
+                ["/bin/sh", "-c", f'ulimit -s {STACK_KB} 2>/dev/null; exec "$@"', "lod-sparql-worker",
+                 sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0"],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
         finally:
             theirs.close()
