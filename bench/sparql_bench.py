@@ -186,16 +186,21 @@ def write(a: argparse.Namespace, table: list[str]) -> None:
         "--timeout-s) as the peer; ours is `lod serve --workers 1` (gunicorn) with its SPARQL worker processes. "
         "One keep-alive client, GET, Accept SPARQL JSON, interleaved ours/peer, 5 warm-up rounds; row counts "
         "checked equal. Goal: each median <= 1.25x the peer's.", "", *table, "",
-        "Reading: both sides run the same engine (pyoxigraph/Oxigraph 0.5.13, union default graph), so "
-        "queries that do real work (aggregation over all documents, regex over all titles, a join through "
-        "every mention) land at 1.0-1.2x. Our fixed cost per request is about 2 ms on this machine, measured "
-        "with `ASK {}`: ~1.6 ms for gunicorn's asyncio front, the thread hop into Flask and the view (a "
-        "request refused before evaluation costs that much), ~0.5 ms for the round trip over a Unix socket "
-        "to the worker process that evaluates (the price of a time limit that really kills the query; the "
-        "Oxigraph server has none unless started with --timeout-s). That fixed cost decides the ratio for "
-        "queries the peer answers in 2-6 ms (one person's documents, one record graph). The machine is a "
-        "2-core box shared with other benchmark runs: min-max ranges are wide; medians of interleaved "
-        "runs are the figure to read, and they move by +-30 % between runs."])
+        "Every timed request carries a unique comment (`# request N`), so both servers evaluate every "
+        "request; the last column sends the identical text again, which ours answers from its response "
+        "cache (docs/sparql.md, \"Repeated queries\"). Reading: both sides run the same engine "
+        "(pyoxigraph/Oxigraph 0.5.13, union default graph), so queries that do real work (aggregation "
+        "over all documents, regex over all titles, a join through every mention) land near 1.0x. What "
+        "remains is a fixed cost per request of about 1 ms on this machine: gunicorn's Python HTTP "
+        "parser and the asyncio front (~0.3 ms more than the Oxigraph server's HTTP layer, measured with "
+        "a cached answer), the static checks (~0.05-0.2 ms, remembered for repeated texts), and the round "
+        "trip over a Unix socket to the worker process that evaluates (~0.2 ms plus two process "
+        "wake-ups: the price of a time limit that really kills the query; the Oxigraph server has none "
+        "unless started with --timeout-s). Results are also written twice in the worker (TSV to count "
+        "and cap the rows, then the requested format), ~0.4 ms for 200 rows. That fixed cost decides "
+        "the ratio for queries the peer answers in 2-4 ms (one record graph). The machine is a 2-core "
+        "box shared with other work: min-max ranges are wide; medians of interleaved runs are the figure "
+        "to read, and they move by +-30 % between runs."])
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
