@@ -88,22 +88,6 @@ def table(variables: list[str], rows: list[list[str]], width: int = 80) -> str:
 
 
 # ----------------------------------------------------------------------------------- evaluation
-def _has_graph(store: Any) -> Any:
-    """``iri -> bool``: is it a graph of the published dataset (the FROM check of lod.sparql.safety)."""
-    ox_store = getattr(store, "oxigraph", None)
-
-    def has(iri: str) -> bool:
-        try:
-            node = ox.NamedNode(iri)
-        except ValueError:
-            return False
-        if ox_store is not None:
-            return ox_store.contains_named_graph(node)
-        return bool(store.query("ASK { GRAPH ?g {} FILTER(?g = ?x) }", substitutions={ox.Variable("x"): node}))
-
-    return has
-
-
 def _executor(store: Any, settings: Any) -> Any:
     """One worker process for the embedded store, started and ready; the store's own for a remote one."""
     from lod.sparql.executor import Executor
@@ -128,6 +112,7 @@ def evaluate(text: str, store: Any, settings: Any, timeout: float) -> Any:
     Checked first (lod.sparql.safety), then run in a worker with a hard limit of ``timeout`` seconds
     (the worker's start-up does not count). Raises QueryFailed with the reason.
     """
+    from lod.sparql.endpoint import has_graph
     from lod.sparql.executor import Job, Overloaded, QueryTimeout, WorkerCrashed
     from lod.sparql.safety import Rejected, analyse, check
 
@@ -137,7 +122,7 @@ def evaluate(text: str, store: Any, settings: Any, timeout: float) -> Any:
             raise QueryFailed(f"SERVICE <{a.services[0].endpoint}>: lod query does not call SERVICE endpoints; "
                               "send the query to the SPARQL endpoint of `lod serve`, which calls the allow-listed "
                               "ones.")
-        check(a, allowlist=(), has_graph=_has_graph(store))
+        check(a, allowlist=(), has_graph=has_graph(store))
     except Rejected as exc:
         raise QueryFailed(exc.message) from None
     # the worker writes a lossless format; the result is read back and printed as asked

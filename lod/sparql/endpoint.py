@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
+
+import pyoxigraph as ox
 
 from lod.config import Settings
 from lod.sparql.executor import Executor, Job, Outcome, Overloaded, QueryTimeout, WorkerCrashed
@@ -43,6 +46,22 @@ class Answer:
 def allowlist(settings: Settings) -> list[str]:
     """The SERVICE endpoints a query may call (settings.service_allowlist, parsed by lod.config)."""
     return list(settings.service_allowlist)
+
+
+def has_graph(store: Any) -> Callable[[str], bool]:
+    """``iri -> bool``: is it a graph of the published dataset (the FROM / default-graph-uri checks)."""
+    ox_store = getattr(store, "oxigraph", None)
+
+    def has(iri: str) -> bool:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return False
+        if ox_store is not None:
+            return ox_store.contains_named_graph(node)
+        return bool(store.query("ASK { GRAPH ?g {} FILTER(?g = ?x) }", substitutions={ox.Variable("x"): node}))
+
+    return has
 
 
 def _error(status: int, message: str, **headers: str) -> Answer:

@@ -23,8 +23,11 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 STACK_KB = 1 << 20          # 1 GiB of address space for the worker's stack (pages are used only if needed)
@@ -236,23 +239,13 @@ class Executor:
         while slot.proc.poll() is not None:   # died while idle (killed from outside): replace, take another
             self._discard(slot)
             slot = self._acquire(deadline, retry_after)
-        try:
+        with self._holding(slot):
             slot.conn.send(job.message())
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not slot.conn.poll(remaining):
-                self.kills += 1
-                self._discard(slot)
-                raise QueryTimeout()
+                self._timed_out(slot)
             reply = Outcome(*slot.conn.recv())
-        except (EOFError, OSError) as exc:
-            self._discard(slot)
-            raise WorkerCrashed(str(exc) or "worker process ended") from None
-        except BaseException:
-            self._discard(slot)   # never hand a worker in an unknown state to the next query
-            raise
-        self._release(slot)
         return reply
-
 
     async def run_async(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
         """``run`` awaited on the running event loop: no thread, the loop watches the worker's socket.
@@ -269,7 +262,7 @@ class Executor:
         if slot is None:
             return await loop.run_in_executor(None, lambda: self.run(job, deadline, retry_after=retry_after))
         fd = slot.conn.fileno()
-        try:
+        with self._holding(slot):
             slot.conn.send(job.message())
             ready: asyncio.Future[bool] = loop.create_future()
 
@@ -286,18 +279,28 @@ class Executor:
                 loop.remove_reader(fd)
                 os.set_blocking(fd, True)   # uvloop's add_reader made it non-blocking; recv and run() block
             if not answered:
-                self.kills += 1
-                self._discard(slot)
-                raise QueryTimeout()
+                self._timed_out(slot)
             reply = Outcome(*slot.conn.recv())
+        return reply
+
+    @contextmanager
+    def _holding(self, slot: _Slot) -> Iterator[None]:
+        """Hand ``slot`` back after a clean answer; a crash, a time limit or a cancellation (client gone)
+        replaces it: a worker in an unknown state never serves the next query."""
+        try:
+            yield
         except (EOFError, OSError) as exc:
             self._discard(slot)
             raise WorkerCrashed(str(exc) or "worker process ended") from None
         except BaseException:
-            self._discard(slot)   # cancelled (client gone) or worse: never reuse a worker mid-query
+            self._discard(slot)
             raise
         self._release(slot)
-        return reply
+
+    def _timed_out(self, slot: _Slot) -> NoReturn:
+        self.kills += 1
+        self._discard(slot)
+        raise QueryTimeout()
 
 
 def _close_ref(ref: weakref.ReferenceType[Executor]) -> None:

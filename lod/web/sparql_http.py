@@ -9,15 +9,12 @@ differential test in tests/test_sparql_front.py holds them to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pyoxigraph as ox
-
 from lod.sparql import protocol
-from lod.sparql.endpoint import Answer, Endpoint, Plan
+from lod.sparql.endpoint import Answer, Endpoint, Plan, has_graph
 
-__all__ = ["Answer", "Plan", "answer", "finish", "prepare"]
+__all__ = ["Answer", "Plan", "answer", "finish", "has_graph", "prepare"]
 from lod.sparql.results import offers
 from lod.web.negotiation import negotiate
 
@@ -36,22 +33,6 @@ def store_dir(store: Any) -> str:
     """The build's oxigraph directory for the worker pool; "" for a remote store (lod.remote_sparql)."""
     build = getattr(store, "build", None)
     return str(build / "oxigraph") if build is not None else ""
-
-
-def has_graph(store: Any) -> Callable[[str], bool]:
-    """Whether an IRI names a graph of the published dataset (FROM / default-graph-uri checks)."""
-    ox_store = getattr(store, "oxigraph", None)
-
-    def has(iri: str) -> bool:
-        try:
-            node = ox.NamedNode(iri)
-        except ValueError:
-            return False
-        if ox_store is not None:
-            return ox_store.contains_named_graph(node)
-        return bool(store.query("ASK { GRAPH ?g {} FILTER(?g = ?x) }", substitutions={ox.Variable("x"): node}))
-
-    return has
 
 
 def finish(ans: Answer) -> Answer:
