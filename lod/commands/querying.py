@@ -95,7 +95,7 @@ def _executor(store: Any, settings: Any) -> Any:
     remote = getattr(store, "sparql_executor", None)
     if remote is not None:
         return remote(settings)
-    ex = Executor(workers=1, queue=0)
+    ex = Executor(workers=1, queue=0, replace=False)   # one query: a killed worker is not replaced
     ex.start()
     ready = time.monotonic() + WORKER_START
     while ex.alive < 1:

@@ -124,8 +124,9 @@ class _Slot:
 class Executor:
     """Thread-safe; one per server process. Workers start on first use."""
 
-    def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True) -> None:
+    def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True, replace: bool = True) -> None:
         self.size = max(1, workers)
+        self.replace = replace    # start a new worker for one killed or crashed (False: a one-shot command)
         self.queue = max(0, queue)
         self.sandbox = sandbox
         self._cond = threading.Condition()
@@ -229,7 +230,7 @@ class Executor:
             self._all.discard(slot)
             closed = self._closed
         slot.kill()
-        if present and not closed:
+        if present and not closed and self.replace:
             self._spawn_async()
 
     def run(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
