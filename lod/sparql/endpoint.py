@@ -1,10 +1,10 @@
 """The SPARQL endpoint without HTTP: checks, federation, evaluation in a worker, answer, log line.
 
-``Endpoint.answer`` takes a parsed :class:`~lod.sparql.protocol.QueryRequest` and returns an
-:class:`Answer` (status, body, headers); lod.web only translates HTTP to and from these. It is
-``plan`` (static checks, format; cheap, never blocks) then ``evaluate`` (SERVICE calls and the
-worker; blocks) or ``evaluate_async`` (the worker, awaited on an event loop: the production front
-saves a thread hop, about 0.4 ms a query on this machine).
+A parsed :class:`~lod.sparql.protocol.QueryRequest` becomes an :class:`Answer` (status, body,
+headers) in two steps; lod.web only translates HTTP to and from these. ``Endpoint.plan`` (static
+checks, format; cheap, never blocks) gives a refusal or a :class:`Plan`; ``evaluate`` runs it
+(SERVICE calls and the worker; blocks), or ``evaluate_async`` (the worker, awaited on an event loop:
+the production front saves a thread hop, about 0.4 ms a query on this machine).
 """
 
 from __future__ import annotations
@@ -87,12 +87,6 @@ class Endpoint:
     @property
     def retry_after(self) -> int:
         return max(1, math.ceil(min(self.timeout, 60.0)))
-
-    def answer(self, req: QueryRequest, *, store_dir: str, has_graph: Callable[[str], bool],
-               choose: Callable[[str], str | None]) -> Answer:
-        """Evaluate ``req``; ``choose(form)`` picks a format key from the Accept header (None: 406)."""
-        plan = self.plan(req, store_dir=store_dir, has_graph=has_graph, choose=choose)
-        return plan if isinstance(plan, Answer) else self.evaluate(plan)
 
     def plan(self, req: QueryRequest, *, store_dir: str, has_graph: Callable[[str], bool],
              choose: Callable[[str], str | None]) -> Plan | Answer:
