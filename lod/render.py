@@ -128,6 +128,17 @@ def serialize(triples: list[ox.Triple], fmt: Format, *, context_url: str) -> byt
     return ox.serialize(ordered, format=fmt.rdf, prefixes=prefixes)
 
 
+def serialize_lines(nt: bytes, fmt: Format) -> bytes:
+    """Bytes of sorted N-Triples lines (lod.nt_lines.merge) in an RDF format other than JSON-LD: already
+    grouped by subject, so written as they come, straight from the parser."""
+    if fmt.rdf is ox.RdfFormat.N_TRIPLES:
+        return nt
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.label} is not written from N-Triples lines")
+    prefixes = {p: ns for p, ns in PREFIXES.items() if p == "rdf" or _MARKS[p] in nt}
+    return ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=fmt.rdf, prefixes=prefixes)
+
+
 def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
     """Only the prefixes the triples use, so short documents stay short. Found in their N-Triples,
     which pyoxigraph writes faster than Python walks the terms (a namespace that only appears inside a

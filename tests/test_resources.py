@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import yaml
@@ -376,6 +377,7 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
     from lod import config
     from lod.describe import Describer
     from lod.oai.prepared import PreparedFiles
+    from lod.render import RDF_FORMATS, serialize_lines
     from lod.store import EmbeddedStore
     from lod.uris import Minter
 
@@ -392,8 +394,13 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
         assert from_file, key                     # really read from the prepared file
         a, b = prepared.describe(iri), live.describe(iri)
         assert a is not None and b is not None
+        assert a.nt is not None and b.nt is None      # described from N-Triples lines, and from objects
         assert set(a.triples) == set(b.triples), key
         assert len(a.triples) == len(b.triples) > len(from_file)   # labels and metadata come on top
+        for fmt in RDF_FORMATS:                        # every format written from the lines says the same
+            if fmt.name != "jsonld":
+                body = serialize_lines(a.nt, fmt)
+                assert {q.triple for q in ox.parse(body, fmt.rdf, base_iri=built.base)} == set(b.triples), fmt
     assert prepared.describe(f"{built.base}id/document/no-such-record") is None
     assert prepared.describe(f"{built.base}id/document/{keys[0]}", page=2) is None
 

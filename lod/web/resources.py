@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from lod.describe import Describer, Description, iri_to_uri
 from lod.oai.prepared import PreparedFiles
-from lod.render import BY_EXT, BY_MEDIA_TYPE, FORMATS, Format, serialize
+from lod.render import BY_EXT, BY_MEDIA_TYPE, FORMATS, Format, serialize, serialize_lines
 from lod.web import cache
 from lod.web.negotiation import negotiate
 
@@ -177,6 +177,8 @@ def body_for(desc: Description, fmt: Format) -> bytes:
         if fmt.name == "html":
             from lod.web import html
             body = html.render_description(desc).encode()
+        elif desc.nt is not None and fmt.name != "jsonld":
+            body = serialize_lines(desc.nt, fmt)
         else:
             body = serialize(desc.triples, fmt, context_url=_settings().base_uri + "context.jsonld")
         st.bodies.put(key, body, len(body))
@@ -191,7 +193,7 @@ def describe(iri: str, page: int) -> Description | None:
         desc = st.describer.describe(iri, page, meta=_meta())
         if desc is None:
             return None
-        st.bodies.put(key, desc, 200 * len(desc.triples))
+        st.bodies.put(key, desc, len(desc.nt) * 2 if desc.nt is not None else 200 * len(desc.triples))
     return desc
 
 
