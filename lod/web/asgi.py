@@ -34,12 +34,13 @@ log = logging.getLogger(__name__)
 Headers = list[tuple[bytes, bytes]]
 CACHEABLE_STATUS = {200, 303}
 WAITING_PATHS = ("/dumps/", "/sitemap")   # streamed at the client's pace
+INLINE_PATHS = ("/data/document/", "/id/document/")   # bounded CPU work: answered on the event loop
 INLINE_QUERY_BYTES = 16384   # longer queries are checked in the pool: the checks' time grows with length
 
 
 class Front:
     def __init__(self, flask_app: Any, *, threads: int = 8, max_entries: int = 8192,
-                 max_bytes: int | None = None) -> None:
+                 max_bytes: int | None = None, inline: bool = True) -> None:
         self.app = flask_app
         if max_bytes is None:   # settings.response_cache_mb: three quarters here, the rest for lod.web.resources
             max_bytes = int(getattr(flask_app.config.get("LOD_SETTINGS"), "response_cache_mb", 48)) * 3 * 2**18
@@ -56,6 +57,7 @@ class Front:
         # What waits on something else (a client reading a dump, SERVICE calls, a remote store) gets
         # the other pool, so it never holds up the first.
         remote = self.pointer is None
+        self.inline = not remote and inline
         self.executor = ThreadPoolExecutor(threads if remote else 1, thread_name_prefix="lod-wsgi")
         self.waiting = ThreadPoolExecutor(threads, thread_name_prefix="lod-wait")
 
@@ -103,9 +105,14 @@ class Front:
         if scope["path"].startswith(WAITING_PATHS):
             await loop.run_in_executor(self.waiting, self._run_wsgi, environ, send, loop, key)
             return
-        # Answered whole in the pool, sent from here: the CPU thread never waits for the event loop
-        # (three hand-overs a request, each a wake-up, were a third of a describe's time under load).
-        status, headers, chunks = await loop.run_in_executor(self.executor, self._run_wsgi_whole, environ, key)
+        if self.inline and scope["path"].startswith(INLINE_PATHS):
+            # A document of the embedded store: a millisecond or two of CPU, answered right here. Through
+            # the pool, each request waited twice for the GIL to change threads (up to the 5 ms switch
+            # interval when the loop was busy): a third of a worker's samples and most of the p99.
+            status, headers, chunks = self._run_wsgi_whole(environ, key)
+        else:
+            # Answered whole in the pool, sent from here: the CPU thread never waits for the event loop.
+            status, headers, chunks = await loop.run_in_executor(self.executor, self._run_wsgi_whole, environ, key)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else b"".join(chunks)})
 
