@@ -15,9 +15,9 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
-from lod.describe import iri_to_uri
 from lod.mapping.namespaces import CRM, DCT, OWL, RDF, RDFS, XSD
 from lod.render import DCAT, FOAF, VOID
+from lod.uris import iri_to_uri
 
 WIKIDATA = "http://www.wikidata.org/entity/"
 VOCABULARIES = (CRM, DCT, RDFS, OWL, "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/prov#",

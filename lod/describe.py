@@ -17,9 +17,10 @@ The description of a thing (docs/uris.md, "Dereferencing"):
 
 Speed: a document's record graph is read from the build's prepared file (lod.oai.prepared: the
 N-Triples the build wrote, 0.4 ms against 1.7 ms for decoding the statements from the store); the
-rest are direct pattern lookups on the store (``quads_for_pattern``), no SPARQL, and the names and
-``owl:sameAs`` of linked resources, which recur in every description, are kept per build. A store
-without pattern lookups (a remote SPARQL store) is read through one generic SELECT, :func:`_select_quads`.
+rest are direct pattern lookups on the store (``quads_for_pattern``; lod.remote_quads for a remote
+store), no SPARQL, and the names and ``owl:sameAs`` of linked resources, which recur in every
+description, are kept per build. A document's description is put together as N-Triples lines
+(lod.nt_lines), never as one Python object per triple.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -80,14 +80,6 @@ class Description:
         return self.page - 1 if self.page > 1 else None
 
 
-def iri_to_uri(iri: str) -> str:
-    """Percent-encode the non-ASCII characters only (RFC 3987 §3.1): for Location, Link, sitemaps."""
-    return quote(iri, safe=_ASCII_VISIBLE)
-
-
-_ASCII_VISIBLE = "".join(chr(c) for c in range(33, 127))
-
-
 def page_url(doc_url: str, page: int) -> str:
     return doc_url if page == 1 else f"{doc_url}?page={page}"
 
@@ -120,10 +112,8 @@ class Describer:
 
     # ---------------------------------------------------------------- store access
     def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
-        ox_store = getattr(self.store, "oxigraph", None)
-        if ox_store is not None:
-            return ox_store.quads_for_pattern(s, p, o, g)
-        return _select_quads(self.store, s, p, o, g)
+        # pyoxigraph's store, or a remote store's lod.remote_quads.RemoteQuads (same interface)
+        return self.store.oxigraph.quads_for_pattern(s, p, o, g)
 
     # ---------------------------------------------------------------- naming
     def kind_of(self, iri: str) -> str | None:
@@ -422,18 +412,3 @@ def _minted_for(iri: str, ids: str, key: str) -> bool:
     """Whether ``iri`` is one of the things minted for record ``key`` (not another document)."""
     kind, _, local = iri[len(ids):].partition("/") if iri.startswith(ids) else ("", "", "")
     return bool(kind) and kind != "document" and (local == key or local.startswith(key + "-"))
-
-
-def _sparql_term(t: Any) -> str:
-    return str(t)   # pyoxigraph terms print as N-Triples / SPARQL terms
-
-
-def _select_quads(store: Any, s: Any, p: Any, o: Any, g: Any) -> Iterator[ox.Quad]:
-    """``quads_for_pattern`` through SPARQL, for stores without direct access (remote stores)."""
-    terms = {"s": s, "p": p, "o": o}
-    pattern = " ".join(_sparql_term(v) if v is not None else f"?{k}" for k, v in terms.items())
-    graph = _sparql_term(g) if g is not None else "?g"
-    query = f"SELECT * WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
-    for row in store.query(query):
-        yield ox.Quad(s or row["s"], p or row["p"], o or row["o"], g or row["g"])
-

@@ -126,3 +126,11 @@ class Minter:
         if not url.startswith(self.base + "data/"):
             raise ValueError(f"not one of our data documents: {url}")
         return self.base + "id/" + url[len(self.base) + 5:]
+
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode the non-ASCII characters only (RFC 3987 §3.1): for Location, Link, sitemaps."""
+    return quote(iri, safe=_ASCII_VISIBLE)
+
+
+_ASCII_VISIBLE = "".join(chr(c) for c in range(33, 127))

@@ -57,7 +57,7 @@ def test_rdflib_json_ld_with_the_published_context(live) -> None:  # noqa: ANN00
 
 
 def test_every_format_carries_the_same_graph(live, things) -> None:  # noqa: ANN001
-    from lod.describe import iri_to_uri
+    from lod.uris import iri_to_uri
     for iri in things:
         status, headers, _ = fetch(iri_to_uri(iri).replace("/id/", "/data/", 1).replace("/vocab/", "/data/vocab/", 1)
                                    + ".ttl")

@@ -152,8 +152,7 @@ def odd(tmp_path_factory):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("key", ODD_KEYS)
 def test_awkward_iris_survive_the_redirect(odd, key: str) -> None:  # noqa: ANN001
-    from lod.describe import iri_to_uri
-    from lod.uris import Minter
+    from lod.uris import Minter, iri_to_uri
     iri = Minter(BASE).document(key)
     c = make_app(odd).test_client()
     wire = quote(local(iri), safe="/()',%!$&*+;=:@~-._")        # what a client puts on the wire

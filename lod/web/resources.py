@@ -17,9 +17,10 @@ from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, g, request
 
-from lod.describe import Describer, Description, iri_to_uri
+from lod.describe import Describer, Description
 from lod.oai.prepared import PreparedFiles
 from lod.render import BY_EXT, BY_MEDIA_TYPE, FORMATS, Format, serialize, serialize_lines
+from lod.uris import iri_to_uri
 from lod.web import cache
 from lod.web.negotiation import negotiate
 
