@@ -75,6 +75,7 @@ SETTINGS: list[Setting] = [
     Setting("sparql_timeout", 30.0, "Per-query time limit in seconds; the query is really stopped.", float),
     Setting("sparql_max_rows", 10000, "Result row cap; a truncated result says so.", int),
     Setting("sparql_workers", 1, "Query worker processes per server process (one server process per core already gives one per core; each holds its own store caches).", int),
+    Setting("sparql_worker_max_mb", 160, "Retire a query worker after an answer once its RSS has passed this many MB (the caches a heavy query filled go with it; a fresh worker starts in the background); 0 never retires.", int),
     Setting("sparql_queue", 16, "Queries waiting for a worker before 503 + Retry-After.", int),
     Setting("sparql_result_cache", True, "Answer a repeated GET query (same text, Accept and published build) from the response cache; never for SERVICE, NOW(), RAND(), UUID(), STRUUID(), BNODE().", _bool),
     Setting("max_body", 1_000_000, "Largest accepted request body, in bytes.", int),

@@ -9,6 +9,10 @@ by Oxigraph in the worker, so the server process does no per-row work).
 Admission: at most ``workers`` queries run; at most ``queue`` more wait; anything beyond is refused
 at once with :class:`Overloaded` (HTTP 503 + Retry-After). A queued query's wait counts against its
 time limit.
+
+Memory: a worker keeps what a heavy query read in RocksDB's and pyoxigraph's caches for its whole life.
+One whose RSS has passed ``max_mb`` after an answer says so in its reply and exits; the answer stands,
+and a fresh worker starts in the background, as after a time limit (lod.sparql.worker).
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ class _Slot:
     (gunicorn, pytest, a script), and the child starts from a clean interpreter.
     """
 
-    def __init__(self, sandbox: bool) -> None:
+    def __init__(self, sandbox: bool, max_mb: int = 0) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # Started through sh to raise its stack limit first (a process's main-thread stack is sized at
@@ -94,7 +98,8 @@ class _Slot:
             # worker. Where the hard limit is lower, ulimit fails quietly and the default stack stays.
             self.proc = subprocess.Popen(
                 ["/bin/sh", "-c", f'ulimit -s {STACK_KB} 2>/dev/null; exec "$@"', "lod-sparql-worker",
-                 sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0"],
+                 sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0",
+                 str(max_mb)],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
         finally:
             theirs.close()
@@ -124,19 +129,24 @@ class _Slot:
 class Executor:
     """Thread-safe; one per server process. Workers start on first use."""
 
-    def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True, replace: bool = True) -> None:
+    def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True, replace: bool = True,
+                 max_mb: int | None = None) -> None:
         self.size = max(1, workers)
-        self.replace = replace    # start a new worker for one killed or crashed (False: a one-shot command)
+        self.replace = replace    # start a new worker for one killed, crashed or retired (False: a one-shot command)
+        # a worker past this RSS (MB) after an answer retires; 0 never; None: the sparql_worker_max_mb setting
+        self.max_mb = _setting_max_mb() if max_mb is None else max(0, int(max_mb))
         self.queue = max(0, queue)
         self.sandbox = sandbox
         self._cond = threading.Condition()
         self._free: list[_Slot] = []
         self._all: set[_Slot] = set()
+        self._leaving: set[_Slot] = set()   # retired workers not yet reaped
         self._waiting = 0
         self._starting = 0        # workers being spawned: a query may wait for one even when the queue is full
         self._started = False
         self._closed = False
         self.kills = 0            # how many workers were killed for a time limit (for tests and the log)
+        self.retired = 0          # how many workers retired past max_mb
         atexit.register(_close_ref, weakref.ref(self))
 
     # -- lifecycle
@@ -153,17 +163,28 @@ class Executor:
             self._starting += 1
         threading.Thread(target=self._spawn, daemon=True, name="lod-sparql-spawn").start()
 
-    def _spawn(self) -> None:
+    def _spawn(self, leaving: _Slot | None = None, respawn: bool = True) -> None:
+        """Start a worker; ``leaving`` (a retired one) is signalled first so its memory goes while the
+        new one starts (reaping it first would add its teardown to the next query's wait)."""
         try:
-            self._spawn_one()
+            if leaving is not None:
+                leaving.proc.kill()
+            if respawn:
+                self._spawn_one()
         finally:
+            if leaving is not None:
+                leaving.kill()
             with self._cond:
-                self._starting -= 1
+                self._leaving.discard(leaving)
+                if respawn:
+                    self._starting -= 1
                 self._cond.notify_all()
 
     def _spawn_one(self) -> None:
         for attempt in range(3):
-            slot = _Slot(self.sandbox)
+            if self._closed:
+                return
+            slot = _Slot(self.sandbox, self.max_mb)
             if slot.wait_ready():
                 if self.sandbox and not slot.sandboxed:
                     log.warning("SPARQL worker could not install its network sandbox (seccomp); "
@@ -183,8 +204,9 @@ class Executor:
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            slots = list(self._all)
+            slots = list(self._all | self._leaving)
             self._all.clear()
+            self._leaving.clear()
             self._free.clear()
             self._cond.notify_all()
         for s in slots:
@@ -233,6 +255,31 @@ class Executor:
         if present and not closed and self.replace:
             self._spawn_async()
 
+    def _answer(self, slot: _Slot) -> Outcome:
+        """The reply to the job just sent; a worker that says it is retiring has exited: replace it."""
+        kind, body, rows, truncated, message, retiring = slot.conn.recv()
+        if retiring:
+            self._retire(slot, retiring)
+        return Outcome(kind, body, rows, truncated, message)
+
+    def _retire(self, slot: _Slot, rss: int) -> None:
+        """Take ``slot`` out of the pool at once; reap it and start its replacement in the background.
+
+        Counted as starting before this returns, so the next query waits for the replacement (one worker
+        start) instead of being refused when the queue is empty."""
+        with self._cond:
+            present = slot in self._all
+            self._all.discard(slot)
+            respawn = present and not self._closed and self.replace
+            if not self._closed:
+                self._leaving.add(slot)
+            self.retired += 1
+            if respawn:
+                self._starting += 1
+        log.warning("SPARQL worker %d retired at %.0f MB RSS (limit %d MB)%s", slot.proc.pid, rss / 2**20,
+                    self.max_mb, "; a fresh one is starting" if respawn else "")
+        threading.Thread(target=self._spawn, args=(slot, respawn), daemon=True, name="lod-sparql-retire").start()
+
     def run(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
         """Evaluate ``job`` before ``deadline`` (time.monotonic()); raises Overloaded/QueryTimeout/WorkerCrashed."""
         self.start()
@@ -245,7 +292,7 @@ class Executor:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not slot.conn.poll(remaining):
                 self._timed_out(slot)
-            reply = Outcome(*slot.conn.recv())
+            reply = self._answer(slot)
         return reply
 
     async def run_async(self, job: Job, deadline: float, *, retry_after: int = 5) -> Outcome:
@@ -281,13 +328,13 @@ class Executor:
                 os.set_blocking(fd, True)   # uvloop's add_reader made it non-blocking; recv and run() block
             if not answered:
                 self._timed_out(slot)
-            reply = Outcome(*slot.conn.recv())
+            reply = self._answer(slot)
         return reply
 
     @contextmanager
     def _holding(self, slot: _Slot) -> Iterator[None]:
-        """Hand ``slot`` back after a clean answer; a crash, a time limit or a cancellation (client gone)
-        replaces it: a worker in an unknown state never serves the next query."""
+        """Hand ``slot`` back after a clean answer (unless it retired); a crash, a time limit or a
+        cancellation (client gone) replaces it: a worker in an unknown state never serves the next query."""
         try:
             yield
         except (EOFError, OSError) as exc:
@@ -302,6 +349,14 @@ class Executor:
         self.kills += 1
         self._discard(slot)
         raise QueryTimeout()
+
+
+def _setting_max_mb() -> int:
+    """The sparql_worker_max_mb setting from the environment or its default (as lod.config resolves it)."""
+    from lod import config
+
+    s = config.BY_NAME["sparql_worker_max_mb"]
+    return max(0, int(s.type(os.environ.get(s.env, str(s.default)))))
 
 
 def _close_ref(ref: weakref.ReferenceType[Executor]) -> None:

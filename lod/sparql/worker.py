@@ -1,20 +1,36 @@
-"""The query worker process: ``python -m lod.sparql.worker FD SANDBOX``.
+"""The query worker process: ``python -m lod.sparql.worker FD SANDBOX [MAX_MB]``.
 
 Started by lod.sparql.executor with one end of an AF_UNIX socket pair as FD. It first denies itself
 Internet sockets (lod.sparql.sandbox), then answers jobs until the socket closes. Messages are plain
 tuples (no classes), so either side can be restarted or upgraded without pickle surprises.
 
 Job:   (store_dir, query, fmt, max_rows, union, default_graph|None, named_graphs|None, prefixes, note, base_iri)
-Reply: (kind, body, rows, truncated, message) with kind "ok" | "syntax" | "format" | "error"
+Reply: (kind, body, rows, truncated, message, retiring) with kind "ok" | "syntax" | "format" | "error";
+       retiring is 0, or the worker's RSS in bytes when it has grown past MAX_MB and exits after this reply.
+
+Why retire: RocksDB's caches and pyoxigraph's term cache (defaults, not settable from Python) keep what a
+heavy query read for the life of the process; only a fresh process gives that memory back.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from multiprocessing.connection import Connection
 
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
-def serve(conn: Connection, sandbox: bool) -> None:
+
+def rss_bytes() -> int:
+    """This process's resident set size: one read of /proc/self/statm (0 where there is no /proc)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def serve(conn: Connection, sandbox: bool, max_bytes: int = 0) -> None:
     from lod.sparql.sandbox import deny_network
 
     sandboxed = deny_network() if sandbox else False
@@ -52,11 +68,15 @@ def serve(conn: Connection, sandbox: bool) -> None:
             reply = ("format", b"", 0, False, str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the client as a 500 with its text
             reply = ("error", b"", 0, False, f"{type(exc).__name__}: {exc}")
+        rss = rss_bytes() if max_bytes > 0 else 0
+        retiring = rss if rss > max_bytes else 0
         try:
-            conn.send(reply)
+            conn.send((*reply, retiring))
         except (OSError, ValueError):
             return
+        if retiring:
+            return      # the executor has the answer and starts a fresh worker in our place
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), sys.argv[2] == "1")
+    serve(Connection(int(sys.argv[1])), sys.argv[2] == "1", int(float(sys.argv[3]) * 2**20) if len(sys.argv) > 3 else 0)

@@ -1,0 +1,218 @@
+"""A query worker that has grown past sparql_worker_max_mb retires after its answer.
+
+Real worker processes over a real store (tests/sparql_support.make_store). With a 1 MB limit every
+worker is over it after its first answer, so each query is answered by a fresh process: the answers
+must still be right, the pool must never refuse or fail the next query (even with no queue), and no
+worker may be left behind as a zombie or orphan. With 0 the same worker answers everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sparql_support import make_store
+
+from lod.sparql.executor import Executor, Job
+from lod.store import Layout
+
+BASE = "http://localhost:8080/"
+PRO = "PREFIX crm: <http://www.cidoc-crm.org/cidoc-crm/> PREFIX dcterms: <http://purl.org/dc/terms/> "
+N_DOCS = 12           # make_store gives document i the year 1950 + i % 12: one document a year
+
+
+def _since(year: int) -> str:
+    return PRO + f'SELECT (COUNT(?d) AS ?n) WHERE {{ ?d a crm:E31_Document ; dcterms:date ?y FILTER (STR(?y) >= "{year}") }}'
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_store(tmp_path_factory.mktemp("retire") / "store", BASE, n_docs=N_DOCS)
+
+
+@pytest.fixture(scope="module")
+def oxigraph_dir(store: Path) -> str:
+    build = Layout(store).current()
+    assert build is not None
+    return str(build / "oxigraph")
+
+
+def _count(ex: Executor, store_dir: str, year: int) -> int:
+    out = ex.run(Job(store_dir, _since(year), "json", 100), time.monotonic() + 30)
+    assert out.kind == "ok", out
+    return int(json.loads(out.body)["results"]["bindings"][0]["n"]["value"])
+
+
+def _live_workers() -> set[int]:
+    """Running (not zombie) `lod.sparql.worker` children of this process: what really runs."""
+    pids: set[int] = set()
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            kids = open(f"/proc/{os.getpid()}/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                cmd = open(f"/proc/{k}/cmdline", "rb").read()
+                state = open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if b"lod.sparql.worker" in cmd and state != "Z":
+                pids.add(int(k))
+    return pids
+
+
+def _one_worker(ex: Executor, baseline: set[int], timeout: float = 30) -> int:
+    """The pid of this executor's single ready worker (waiting for a replacement to come up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mine = _live_workers() - baseline
+        if ex.alive == 1 and len(mine) == 1:
+            return mine.pop()
+        assert time.monotonic() < deadline, f"alive={ex.alive}, processes={mine}"
+        time.sleep(0.02)
+
+
+def _assert_gone(pids: set[int], timeout: float = 10) -> None:
+    """Each pid is reaped: no process of that id at all (not running, not a zombie, not an orphan)."""
+    deadline = time.monotonic() + timeout
+    left = set(pids)
+    while left:
+        left = {p for p in left if os.path.exists(f"/proc/{p}")}
+        assert not left or time.monotonic() < deadline, {p: open(f"/proc/{p}/stat").read() for p in left}
+        time.sleep(0.02)
+
+
+def test_setting_reaches_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOD_SPARQL_WORKER_MAX_MB", raising=False)
+    assert Executor(workers=1).max_mb == 160
+    monkeypatch.setenv("LOD_SPARQL_WORKER_MAX_MB", "1")
+    assert Executor(workers=1).max_mb == 1
+    assert Executor(workers=1, max_mb=0).max_mb == 0
+
+
+def test_a_worker_over_the_limit_retires_and_every_answer_stands(oxigraph_dir: str) -> None:
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=2, max_mb=1)
+    ex.start()
+    seen: list[int] = []
+    try:
+        for k in range(5):
+            seen.append(_one_worker(ex, baseline))
+            assert _count(ex, oxigraph_dir, 1950 + k) == N_DOCS - k
+            _assert_gone({seen[-1]})                 # the answering worker exited and was reaped
+        bad = ex.run(Job(oxigraph_dir, "SELEC ?x WHERE {}", "json", 10), time.monotonic() + 30)
+        assert bad.kind == "syntax"                  # an error reply retires its worker too
+        seen.append(_one_worker(ex, baseline))
+        assert len(set(seen)) == len(seen) == 6      # a new process every time
+        assert ex.retired == 6 and ex.kills == 0
+    finally:
+        ex.close()
+    _assert_gone(set(seen))
+    assert not (_live_workers() - baseline)
+
+
+def test_no_queue_back_to_back_queries_wait_for_the_replacement(oxigraph_dir: str) -> None:
+    """queue=0: the query right after a retirement waits for the worker being started, never a 503."""
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=0, max_mb=1)
+    ex.start()
+    try:
+        _one_worker(ex, baseline)
+        waits = []
+        for k in range(4):
+            t0 = time.monotonic()
+            assert _count(ex, oxigraph_dir, 1950 + k) == N_DOCS - k
+            waits.append(time.monotonic() - t0)
+        assert ex.retired == 4
+        assert max(waits) < 20, waits                # a worker start, not a time limit (noisy machine)
+    finally:
+        ex.close()
+    time.sleep(0.1)
+    assert not (_live_workers() - baseline)
+
+
+def test_zero_never_retires(oxigraph_dir: str) -> None:
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=2, max_mb=0)
+    ex.start()
+    try:
+        first = _one_worker(ex, baseline)
+        for k in range(4):
+            assert _count(ex, oxigraph_dir, 1950 + k) == N_DOCS - k
+            assert _one_worker(ex, baseline) == first
+        assert ex.retired == 0
+    finally:
+        ex.close()
+    _assert_gone({first})
+
+
+def test_the_awaited_path_retires_too(oxigraph_dir: str) -> None:
+    """run_async: on a free worker (awaited on the loop) and right after a retirement (thread fallback)."""
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=2, max_mb=1)
+    ex.start()
+
+    async def count(year: int) -> int:
+        out = await ex.run_async(Job(oxigraph_dir, _since(year), "json", 100), time.monotonic() + 30)
+        assert out.kind == "ok", out
+        return int(json.loads(out.body)["results"]["bindings"][0]["n"]["value"])
+
+    async def main() -> list[int]:
+        seen = []
+        for k in range(3):                          # a free worker each time: the awaited path
+            seen.append(_one_worker(ex, baseline))
+            assert await count(1950 + k) == N_DOCS - k
+        for k in range(3, 6):                       # back to back: no worker free yet
+            assert await count(1950 + k) == N_DOCS - k
+        seen.append(_one_worker(ex, baseline))
+        return seen
+
+    try:
+        seen = asyncio.run(main())
+        assert len(set(seen)) == 4 and ex.retired == 6
+    finally:
+        ex.close()
+    _assert_gone(set(seen))
+    assert not (_live_workers() - baseline)
+
+
+def test_a_one_shot_pool_starts_no_replacement(oxigraph_dir: str) -> None:
+    """replace=False (lod query): the retired worker is reaped and nothing new is started."""
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=0, replace=False, max_mb=1)
+    ex.start()
+    try:
+        first = _one_worker(ex, baseline)
+        assert _count(ex, oxigraph_dir, 1950) == N_DOCS
+        assert ex.alive == 0 and ex.retired == 1
+        _assert_gone({first})
+        time.sleep(0.3)
+        assert not (_live_workers() - baseline)
+    finally:
+        ex.close()
+
+
+def test_lod_query_with_a_retiring_worker_leaves_nothing_behind(store: Path) -> None:
+    """The real command in its own session, its worker over the limit: right answer, no process left."""
+    env = dict(os.environ, LOD_SPARQL_WORKER_MAX_MB="1")
+    proc = subprocess.Popen([sys.executable, "-c", "from lod.cli import main; main()", "query", "--store", str(store),
+                             "--base-uri", BASE, "--format", "csv", _since(1953)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+    assert proc.returncode == 0, err
+    assert out.decode().split() == ["n", str(N_DOCS - 3)]
+    assert b"retired at" in err                      # the one log line, with the worker's RSS
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
