@@ -97,6 +97,19 @@ def test_setting_reaches_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Executor(workers=1, max_mb=0).max_mb == 0
 
 
+def test_the_app_setting_reaches_the_endpoints_pool(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lod.web.app import create_app
+    from lod.web.sparql import endpoint_for
+
+    monkeypatch.delenv("LOD_SPARQL_WORKER_MAX_MB", raising=False)
+    app = create_app({"store": str(store), "base_uri": BASE, "sparql_worker_max_mb": 7})
+    ep = endpoint_for(app)
+    try:
+        assert ep.executor.max_mb == 7
+    finally:
+        ep.executor.close()
+
+
 def test_a_worker_over_the_limit_retires_and_every_answer_stands(oxigraph_dir: str) -> None:
     baseline = _live_workers()
     ex = Executor(workers=1, queue=2, max_mb=1)
