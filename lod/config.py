@@ -141,10 +141,12 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
     return Settings(values)
 
 
-def markdown_table() -> str:
-    """The settings table as Markdown, for docs/settings.md."""
+def markdown_table(commands: Mapping[str, list[str]]) -> str:
+    """The settings table as Markdown, for docs/settings.md. ``commands``: by setting, the commands that
+    have a flag of its own for it (every setting-reading command also takes ``--setting NAME VALUE``)."""
     rows = ["| Setting | Flag | Environment | Default | Meaning |", "|---|---|---|---|---|"]
     for s in SETTINGS:
-        flag = f"`{s.option}`" if s.flag else ""
+        where = commands.get(s.name)
+        flag = (f"`{s.option}` ({', '.join(where)})" if where else f"`--setting {s.name} …`") if s.flag else ""
         rows.append(f"| {s.name} | {flag} | `{s.env}` | `{s.default}` | {s.help} |")
     return "\n".join(rows) + "\n"
