@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.peers import free_port, rss_mb
+from bench.peers import free_port, pss_mb, rss_mb
 
 
 @dataclass
@@ -83,17 +83,23 @@ def wrk(root: str, paths: list[str], *, duration: int, connections: int,
 
 
 class RssSampler(threading.Thread):
-    """Largest resident size of a process tree (MB) while the ``with`` block runs."""
+    """Largest resident size of a process tree (MB) while the ``with`` block runs; ``peak_pss`` the
+    largest proportional size (shared pages counted once)."""
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak = pid, every, 0.0
+        self.pid, self.every, self.peak, self.peak_pss = pid, every, 0.0, 0.0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self._sample()
             time.sleep(self.every)
+
+    def _sample(self) -> None:
+        if self.pid:
+            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak_pss = max(self.peak_pss, pss_mb(self.pid))
 
     def __enter__(self) -> RssSampler:
         self.start()
@@ -102,7 +108,7 @@ class RssSampler(threading.Thread):
     def __exit__(self, *exc: Any) -> None:
         self._stop_event.set()
         self.join()
-        self.peak = max(self.peak, rss_mb(self.pid))
+        self._sample()
 
 
 # ----------------------------------------------------------------------------------- our server

@@ -40,6 +40,17 @@ def free_port() -> int:
 
 def rss_mb(pid: int, children: bool = True) -> float:
     """Resident memory of a process (and, by default, its descendants), in MB, from /proc."""
+    return _tree_kb(pid, "/status", "VmRSS:", children) / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of a process and its descendants, in MB: pages shared between them (the
+    interpreter, libraries, the store's read-only files) counted once instead of once per process,
+    which is what summing RSS does."""
+    return _tree_kb(pid, "/smaps_rollup", "Pss:", True) / 1024
+
+
+def _tree_kb(pid: int, source: str, field: str, children: bool) -> int:
     total = 0
     pids = [pid]
     seen: set[int] = set()
@@ -49,9 +60,10 @@ def rss_mb(pid: int, children: bool = True) -> float:
             continue
         seen.add(p)
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
+                    break
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         if children:
@@ -61,7 +73,7 @@ def rss_mb(pid: int, children: bool = True) -> float:
                     pids += [int(k) for k in kids]
             except (FileNotFoundError, PermissionError):
                 pass
-    return total / 1024
+    return total
 
 
 def wait_sparql(url: str, timeout: float = 120.0, proc: subprocess.Popen[bytes] | None = None) -> None:

@@ -91,11 +91,13 @@ def run_size(n: int, a: argparse.Namespace, work: Path) -> dict[str, Any]:
         server = LodServer(store, BASE, workers=a.workers, env={"LOD_SPARQL_TIMEOUT": "3600"})
         server.wait(f"data/document/{quote(keys[0], safe='')}.ttl")
         res["deref"] = deref(server, peers, keys, graph, a)
-        res["sparql"] = sparql(server, peers, person, graph, a)
+        with RssSampler(server.pid) as mem:
+            res["sparql"] = sparql(server, peers, person, graph, a)
+        res["sparql_rss"], res["sparql_pss"] = mem.peak, mem.peak_pss
         log(f"{n}: OAI-PMH full harvest")
         with RssSampler(server.pid) as mem:
             res["oai"] = oai_bench.harvest(server.root + "oai")
-        res["oai_rss"] = mem.peak
+        res["oai_rss"], res["oai_pss"] = mem.peak, mem.peak_pss
         res["oai_floor"] = oai_bench.in_process(store, n)
         if a.profile:
             profiles(res, server, peers, keys, person, graph, wdir, a)
@@ -159,7 +161,7 @@ def deref(server: LodServer, peers: list[Any], keys: list[str], graph: str, a: a
                 rows.append({"mode": mode, "target": name, "fmt": ext, "c": c,
                              "rps": Stat.of([r["rps"] for r in runs]), "p99": Stat.of([r["p99_ms"] for r in runs]),
                              "non2xx": sum(r["non2xx"] for r in runs), "errors": sum(r["errors"] for r in runs),
-                             "rss": mem.peak if pid else 0.0, "docs": len(paths)})
+                             "rss": mem.peak if pid else 0.0, "pss": mem.peak_pss, "docs": len(paths)})
     return rows
 
 
@@ -366,11 +368,15 @@ def report(results: list[dict[str, Any]], a: argparse.Namespace, argv: list[str]
                   f"| full ListRecords harvest (oai_dc), records/s | {o['rps']:,.0f} ({o['records']:,} records, "
                   f"{o['seconds']:.1f} s) | {_ratio(o['rps'], f['read_rps'])} the in-process floor "
                   f"({f['read_rps']:,.0f}/s: catalog + reading each document) |"]
-        peak = max([d["rss"] for d in r["deref"] if d["target"] == "lod serve"] + [r["oai_rss"]])
+        ours = [d for d in r["deref"] if d["target"] == "lod serve"]
+        deref_rss = max(d["rss"] for d in ours)
+        peak = max(deref_rss, r["oai_rss"], r.get("sparql_rss", 0.0))
+        pss = max([d.get("pss", 0.0) for d in ours] + [r.get("oai_pss", 0.0), r.get("sparql_pss", 0.0)])
         peer_rss = {d["target"]: d["rss"] for d in r["deref"] if d["target"] != "lod serve"}
         vs = ", ".join(f"{_ratio(peak, v)} {k} ({v:.0f} MB)" for k, v in peer_rss.items() if v)
-        lines.append(f"| server RSS peak under load (master + workers), MB | {peak:.0f} (harvest: {r['oai_rss']:.0f}) | "
-                     f"{vs or '-'} |")
+        lines.append(f"| server RSS peak under load (master + workers, summed), MB | {peak:.0f} (dereferencing "
+                     f"{deref_rss:.0f}, SPARQL mix {r.get('sparql_rss', 0.0):.0f}, harvest {r['oai_rss']:.0f}); "
+                     f"PSS, shared pages once: {pss:.0f} | {vs or '-'} |")
         if peak > GOALS["rss"]:
             misses.append(f"{n:,}: server RSS {peak:.0f} MB under load (goal 500 MB)")
         if "remote" in r:
