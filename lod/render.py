@@ -27,8 +27,8 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 PREFIXES: dict[str, str] = {**MAPPING_PREFIXES, "foaf": FOAF, "void": VOID, "dcat": DCAT, "hydra": HYDRA,
                             "schema": SCHEMA}
-_BY_NAMESPACE = {ns: p for p, ns in PREFIXES.items()}
-assert all(ns.endswith(("/", "#")) for ns in _BY_NAMESPACE), "compact() cuts IRIs at / and #"
+BY_NAMESPACE = {ns: p for p, ns in PREFIXES.items()}
+assert all(ns.endswith(("/", "#")) for ns in BY_NAMESPACE), "compact() cuts IRIs at / and #"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def compact(iri: str) -> str:
         end = max(iri.rfind("/", 0, end), iri.rfind("#", 0, end))
         if end < 0:
             return iri
-        prefix = _BY_NAMESPACE.get(iri[:end + 1])
+        prefix = BY_NAMESPACE.get(iri[:end + 1])
         if prefix is not None:
             local = iri[end + 1:]
             return f"{prefix}:{local}" if local and not local.startswith("//") else iri
@@ -133,6 +133,10 @@ def serialize_lines(nt: bytes, fmt: Format) -> bytes:
     grouped by subject, so written as they come, straight from the parser."""
     if fmt.rdf is ox.RdfFormat.N_TRIPLES:
         return nt
+    if fmt.rdf is ox.RdfFormat.TURTLE:
+        from lod.nt_lines import turtle
+
+        return turtle(nt)
     if fmt.rdf is None:
         raise ValueError(f"{fmt.label} is not written from N-Triples lines")
     prefixes = {p: ns for p, ns in PREFIXES.items() if p == "rdf" or _MARKS[p] in nt}
