@@ -1,6 +1,8 @@
 """RDF serialisation of descriptions: Turtle, JSON-LD (with our published @context), RDF/XML, N-Triples.
 
-Turtle, RDF/XML and N-Triples are written by pyoxigraph (fast, Rust). JSON-LD is written here in a
+Turtle, RDF/XML and N-Triples are written by pyoxigraph (fast, Rust), except a document described as
+sorted N-Triples lines (lod.nt_lines): served as they are, or as Turtle laid out like pyoxigraph's
+without parsing them first (:func:`serialize_lines`). JSON-LD is written here in a
 compact form against ``{base}context.jsonld`` (prefix definitions only), because pyoxigraph writes
 expanded JSON-LD and a compact document is what people read. Nothing here ever fetches a context:
 the context is ours and is served by the web layer from :func:`context_document`.
