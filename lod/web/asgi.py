@@ -331,5 +331,11 @@ async def _send_plain(send: Any, status: int, body: bytes) -> None:
 
 def create(overrides: dict[str, Any] | None = None) -> Front:
     """The ASGI app for ``lod serve`` (gunicorn: ``lod.web.asgi:create()``)."""
+    import gc
+
     from lod.web.app import create_app
-    return Front(create_app(overrides))
+    front = Front(create_app(overrides))
+    # What start-up made (modules, templates, the app) lives as long as the process: out of the cyclic
+    # collector's scans, a full collection under load takes ~4 ms instead of ~13 ms (a p99 outlier).
+    gc.freeze()
+    return front
