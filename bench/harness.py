@@ -48,13 +48,21 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 # ----------------------------------------------------------------------------------- wrk
+# Each wrk thread has its own Lua state: thread k (of STEP) takes paths k, k+STEP, k+2*STEP... so no two
+# threads ask for the same document at the same moment (which would let a response cache answer the second).
 LUA = """
+local started = 0
+function setup(thread)
+  thread:set("offset", started)
+  started = started + 1
+end
 local paths = {}
 for line in io.lines("%s") do paths[#paths + 1] = line end
-local i = 0
+local i = nil
 request = function()
-  i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i])
+  if i == nil then i = offset - %d end
+  i = (i + %d) %% #paths
+  return wrk.format("GET", paths[i + 1])
 end
 """
 
@@ -66,8 +74,8 @@ def wrk(root: str, paths: list[str], *, duration: int, connections: int,
         listing = Path(d) / "paths.txt"
         listing.write_text("\n".join(paths) + "\n")
         script = Path(d) / "rotate.lua"
-        script.write_text(LUA % listing)
         threads = min(2, connections)
+        script.write_text(LUA % (listing, threads, threads))
         cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
         for k, v in (headers or {}).items():
             cmd += ["-H", f"{k}: {v}"]
