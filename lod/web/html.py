@@ -1,24 +1,31 @@
 """HTML pages of descriptions: a document page a historian reads, a person page, a generic page.
 
 Everything shown comes from the description's triples (lod.describe), so the page and the data
-never disagree. Literals are escaped by Jinja's autoescape; only http(s) IRIs become links
-(:func:`href`); the embedded JSON-LD cannot close its <script> element (:func:`embed_json`).
+never disagree. Literals are escaped by Jinja's autoescape (or :func:`_esc`, the same, where the page's
+lists and text are written here); only http(s) IRIs become links (:func:`href`); the embedded JSON-LD
+cannot close its <script> element (:func:`embed_json`; lod.web.html_index writes the same bytes).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-import pyoxigraph as ox
-from flask import current_app, render_template
+from flask import current_app
+from markupsafe import Markup
 
 from lod.describe import Description
 from lod.mapping.namespaces import CRM, DCT, OWL, RDFS, SKOS
-from lod.render import FORMATS, RDF_TYPE, compact, jsonld_object
+from lod.render import FORMATS, RDF_TYPE, compact
+from lod.web.html_index import Lines, term
+
+try:  # what re's IGNORECASE equates beyond lower() (ı~i, ſ~s, ς~σ, µ~μ...): link_mentions matches as re does
+    from re._casefix import _EXTRA_CASES
+except ImportError:  # pragma: no cover - tests/test_html_mentions.py checks the fold against re itself
+    _EXTRA_CASES = {}
 
 WD = "http://www.wikidata.org/entity/"
 WDT = "http://www.wikidata.org/prop/direct/"
@@ -39,43 +46,28 @@ def embed_json(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class Index:
-    """The description's triples, indexed both ways, with label lookup."""
-
-    def __init__(self, triples: list[ox.Triple]) -> None:
-        self.out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        self.inc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        # RDF has no order: sort, so a page is the same whatever order the store (embedded or remote) returns
-        for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
-            s = t.subject.value
-            self.out[s][t.predicate.value].append(t.object)
-            if isinstance(t.object, ox.NamedNode):
-                self.inc[t.object.value][t.predicate.value].append(s)
-
-    def objs(self, s: str, p: str) -> list[Any]:
-        return self.out.get(s, {}).get(p, [])
-
-    def iris(self, s: str, p: str) -> list[str]:
-        return [o.value for o in self.objs(s, p) if isinstance(o, ox.NamedNode)]
-
-    def subjects(self, p: str, o: str) -> list[str]:
-        return self.inc.get(o, {}).get(p, [])
-
-    def text(self, s: str, *preds: str) -> str:
-        """First literal of the first predicate that has one (English or untagged preferred)."""
-        for p in preds:
-            lits = [o for o in self.objs(s, p) if isinstance(o, ox.Literal)]
-            lits.sort(key=lambda lit: (lit.language not in (None, "en"), lit.value))
-            if lits:
-                return lits[0].value
-        return ""
+class Index(Lines):
+    """The description's triples (lod.web.html_index), with labels and links as the pages show them."""
 
     def label(self, iri: str) -> str:
-        return self.text(iri, RDFS + "label", SKOS + "prefLabel", DCT + "title") or compact(iri)
+        memo = self.memo(iri)           # the same people and types recur in several lists, and on many pages
+        found = memo.get("label")
+        if found is None:
+            found = memo["label"] = (self.text(iri, RDFS + "label", SKOS + "prefLabel", DCT + "title")
+                                     or compact(iri))
+        return found
 
     def link(self, iri: str) -> dict[str, Any]:
-        wd = [o for o in self.iris(iri, OWL + "sameAs") if o.startswith(WD)]
-        return {"iri": iri, "href": href(iri), "label": self.label(iri), "wikidata": wd[0] if wd else None}
+        """What a page shows of a linked resource, and its HTML (the same dict each time: don't change it)."""
+        memo = self.memo(iri)
+        found = memo.get("link")
+        if found is None:
+            wd = [o for o in self.iris(iri, OWL + "sameAs") if o.startswith(WD)]
+            found = {"iri": iri, "href": href(iri), "label": self.label(iri),
+                     "wikidata": wd[0] if wd else None}
+            found["html"] = _link_html(found)
+            memo["link"] = found
+        return found
 
     def typed_activities(self, type_iri: str) -> list[str]:
         return [s for s in self.subjects(CRM + "P2_has_type", type_iri)]
@@ -97,8 +89,31 @@ class Segment:
     link: dict[str, Any] | None = None
 
 
+_FOLD_TO = {c: min(c, *same) for c, same in _EXTRA_CASES.items() if min(c, *same) != c}
+_FOLD_FROM = "".join(map(chr, _FOLD_TO))
+
+
+def fold(text: str) -> str:
+    """``text`` with each character replaced by one of the characters re.IGNORECASE takes for it (its
+    lower case, and ı→i, ſ→s, ς→σ...): the same length, so a position in it is a position in ``text``."""
+    if text.isascii():
+        return text.lower()
+    folded = text.replace("\u0130", "i").lower()   # İ lowers to two characters; re takes it for "i"
+    if any(c in folded for c in _FOLD_FROM):
+        folded = folded.translate(_FOLD_TO)
+    return folded
+
+
+def _word(c: str) -> bool:
+    """re's \\w for str patterns."""
+    return c.isalnum() or c == "_"
+
+
 def link_mentions(text: str, names: dict[str, list[str]], ix: Index) -> list[Segment]:
-    """Split ``text`` into plain runs and runs naming a referred-to entity (longest name first)."""
+    """Split ``text`` into plain runs and runs naming a referred-to entity: whole words, case-insensitive,
+    leftmost first and at one place the longest name first, as one ``(?<!\\w)(name|...)(?!\\w)`` regex
+    did (compiling that regex for every page cost more than the rest of the page: names are found with
+    str.find in the folded text instead)."""
     by_name: dict[str, str] = {}
     for iri, variants in names.items():
         for v in variants:
@@ -107,17 +122,67 @@ def link_mentions(text: str, names: dict[str, list[str]], ix: Index) -> list[Seg
                 by_name.setdefault(v.lower(), iri)
     if not by_name or not text:
         return [Segment(text)]
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
-                         + r")(?!\w)", re.IGNORECASE)
+    folded, n = fold(text), len(text)
+    found: dict[int, tuple[int, str]] = {}         # start -> (end, name): the first (longest) name there
+    tried: set[str] = set()
+    for name in sorted(by_name, key=len, reverse=True):
+        key = fold(name)
+        if key in tried:                           # an earlier name matches wherever this one does
+            continue
+        tried.add(key)
+        i = folded.find(key)
+        while i >= 0:
+            end = i + len(key)
+            if i not in found and (i == 0 or not _word(text[i - 1])) and (end == n or not _word(text[end])):
+                found[i] = (end, name)
+            i = folded.find(key, i + 1)
     out, pos = [], 0
-    for m in pattern.finditer(text):
-        if m.start() > pos:
-            out.append(Segment(text[pos:m.start()]))
-        out.append(Segment(m.group(0), ix.link(by_name[m.group(0).lower()])))
-        pos = m.end()
-    if pos < len(text):
+    for i in sorted(found):
+        if i < pos:                                # inside the previous mention
+            continue
+        end, name = found[i]
+        if i > pos:
+            out.append(Segment(text[pos:i]))
+        out.append(Segment(text[i:end], ix.link(by_name.get(text[i:end].lower(), by_name[name]))))
+        pos = end
+    if pos < n:
         out.append(Segment(text[pos:]))
     return out
+
+
+def _esc(text: str) -> str:
+    """markupsafe.escape (Jinja's autoescape) as a plain str: no Markup object per piece of a page."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+            .replace("'", "&#39;"))
+
+
+def mentions_html(segments: list[Segment]) -> Markup:
+    """The text with its mentions as links (what a Jinja loop over the segments wrote, written once)."""
+    return Markup("".join(
+        f'<a class="mention" href="{_esc(seg.link["href"])}">{_esc(seg.text)}</a>'
+        if seg.link and seg.link["href"] else _esc(seg.text) for seg in segments))
+
+
+def _link_html(e: dict[str, Any]) -> str:
+    """_macros.html's link(e), written in Python: a page lists many people, types and languages."""
+    label = _esc(e["label"])
+    html = f'<a href="{_esc(e["href"])}">{label}</a>' if e["href"] else label
+    wd = e["wikidata"]
+    if wd and href(wd):
+        html += f' <a class="wd" href="{_esc(wd)}" title="Wikidata">{_esc(wd.rsplit("/", 1)[-1])}</a>'
+    return html
+
+
+def link_html(e: dict[str, Any]) -> str:
+    return e.get("html") or _link_html(e)       # Index.link wrote it already
+
+
+def links_html(items: Iterable[dict[str, Any]]) -> Markup:
+    return Markup("; ".join(map(link_html, items)))
+
+
+_LINK_LISTS = ("types", "authors", "addressees", "participants", "present", "languages", "obtained_by",
+               "translated_by", "subjects", "funders")
 
 
 @dataclass
@@ -125,14 +190,15 @@ class Page:
     desc: Description
     ix: Index
     title: str
-    downloads: list[dict[str, str]]
+    downloads: list[SimpleNamespace]
     jsonld: str
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Any = field(default_factory=dict)     # a dict; a namespace on document pages
 
 
-def _downloads(desc: Description) -> list[dict[str, str]]:
+def _downloads(desc: Description) -> list[SimpleNamespace]:
     q = "" if desc.page == 1 else f"?page={desc.page}"
-    return [{"label": f.label, "type": f.media_type, "href": f"{desc.doc_url}.{f.ext}{q}"} for f in FORMATS]
+    return [SimpleNamespace(label=f.label, type=f.media_type, href=f"{desc.doc_url}.{f.ext}{q}")
+            for f in FORMATS]
 
 
 def _roles(ix: Index, base: str, role: str) -> list[dict[str, Any]]:
@@ -164,8 +230,8 @@ def document_facts(desc: Description, ix: Index, base: str) -> dict[str, Any]:
     return {
         "date": ix.text(d, DCT + "date"),
         "created": "".join(_timespan(ix, c) for c in creations[:1]),
-        "conversation": [{"label": ix.label(ev), "date": _timespan(ix, ev), "note": ix.text(ev, CRM + "P3_has_note")}
-                         for ev in events],
+        "conversation": [SimpleNamespace(label=ix.label(ev), date=_timespan(ix, ev),
+                                         note=ix.text(ev, CRM + "P3_has_note")) for ev in events],
         "types": [ix.link(t) for t in ix.iris(d, CRM + "P2_has_type")],
         "authors": [ix.link(a) for c in creations for a in ix.iris(c, CRM + "P14_carried_out_by")],
         "addressees": _roles(ix, base, "addressee"),
@@ -188,18 +254,17 @@ def document_facts(desc: Description, ix: Index, base: str) -> dict[str, Any]:
 
 def entity_facts(desc: Description, ix: Index) -> dict[str, Any]:
     t = desc.thing
-    names = [o.value for o in ix.objs(t, RDFS + "label") + ix.objs(t, SKOS + "prefLabel")
-             if isinstance(o, ox.Literal)]
-    variants = [o.value for o in ix.objs(t, SKOS + "altLabel") if isinstance(o, ox.Literal)]
+    names = ix.literals(t, RDFS + "label", SKOS + "prefLabel")
+    variants = ix.literals(t, SKOS + "altLabel")
     wikidata = [o for o in ix.iris(t, OWL + "sameAs") if o.startswith(WD)]
     born = died = ""
     for q in wikidata:
         born = born or ix.text(q, WDT + "P569")
         died = died or ix.text(q, WDT + "P570")
-        variants += [o.value for o in ix.objs(q, RDFS + "label") if isinstance(o, ox.Literal)]
+        variants += ix.literals(q, RDFS + "label")
     docs = []
     for d in desc.inverse_docs:
-        roles = {compact(p) for p in ix.out.get(d, {}) if t in ix.iris(d, p)}
+        roles = {compact(p) for p in ix.predicates(d) if t in ix.iris(d, p)}
         for ev in ix.iris(d, CRM + "P70_documents"):
             if t in ix.iris(ev, CRM + "P11_had_participant"):
                 roles.add("present at the conversation")
@@ -224,15 +289,15 @@ def entity_facts(desc: Description, ix: Index) -> dict[str, Any]:
 
 def generic_facts(desc: Description, ix: Index) -> dict[str, Any]:
     rows = []
-    for p, objs in sorted(ix.out.get(desc.thing, {}).items()):
+    for p, objs in sorted(ix.predicates(desc.thing).items()):
         if p == RDF_TYPE:
             continue
         vals = []
         for o in objs:
-            if isinstance(o, ox.NamedNode):
-                vals.append(ix.link(o.value))
+            if o[0] == "<":
+                vals.append(ix.link(o[1:-1]))
             else:
-                vals.append({"label": o.value, "href": None, "iri": None, "wikidata": None})
+                vals.append({"label": term(o)[0], "href": None, "iri": None, "wikidata": None})
         rows.append({"predicate": compact(p), "predicate_href": href(p), "values": vals})
     inverse = [ix.link(d) for d in desc.inverse_docs]
     return {"rows": rows, "types": [ix.link(t) for t in ix.iris(desc.thing, RDF_TYPE)], "inverse": inverse}
@@ -241,15 +306,19 @@ def generic_facts(desc: Description, ix: Index) -> dict[str, Any]:
 def render_description(desc: Description) -> str:
     settings = current_app.config["LOD_SETTINGS"]
     base = settings.base_uri
-    ix = Index(desc.triples)
+    ix = Index.of(desc)
     page = Page(desc=desc, ix=ix, title=ix.label(desc.thing), downloads=_downloads(desc),
-                jsonld=embed_json(jsonld_object(desc.triples, base + "context.jsonld")))
+                jsonld=ix.jsonld(base + "context.jsonld"))
     if desc.kind == "document":
-        page.facts = document_facts(desc, ix, base)
+        facts = document_facts(desc, ix, base)
         from lod.web.resources import state
-        referred = [r["iri"] for r in page.facts["referred"]]
-        names = state().describer.variants(referred)
-        page.facts["text"] = link_mentions(page.facts["body"], names, ix)
+        names = state().describer.variants([r["iri"] for r in facts["referred"]])
+        facts["text"] = link_mentions(facts["body"], names, ix)
+        facts["text_html"] = mentions_html(facts["text"])
+        for key in _LINK_LISTS:             # written here: a call from the template costs more than the HTML
+            facts[key + "_html"] = links_html(facts[key])
+        facts["referred_html"] = Markup("".join(f"<li>{link_html(e)}</li>" for e in facts["referred"]))
+        page.facts = SimpleNamespace(**facts)   # attributes: Jinja's f.date is a getattr first
         template = "document.html"
     elif desc.kind in ENTITY_KINDS:
         page.facts = entity_facts(desc, ix)
@@ -257,5 +326,7 @@ def render_description(desc: Description) -> str:
     else:
         page.facts = generic_facts(desc, ix)
         template = "resource.html"
-    return render_template(template, page=page, desc=desc, settings=settings, base=base,
-                           kind=desc.kind, href=href)
+    # Jinja itself, not flask.render_template: these templates read no request, session or g, and Flask's
+    # context for them (the session opened, signals sent) cost a tenth of the page
+    return current_app.jinja_env.get_template(template).render(
+        page=page, desc=desc, settings=settings, base=base, kind=desc.kind, href=href)
