@@ -1,5 +1,6 @@
 """The production front (lod.web.asgi) in front of the Flask resources: documents of the embedded store
-are answered on the event loop, everything else in a thread pool, and both give Flask's answer.
+are answered on the event loop (RDF formats without Flask at all, lod.web.documents), everything else in
+a thread pool, and every path gives Flask's own answer: status, headers and body, 304s included.
 
 Driven in-process through the ASGI interface, like test_sparql_front; the gunicorn path over real HTTP
 is in test_serve.
@@ -17,9 +18,12 @@ from test_sparql_front import IGNORED, _call
 from lod.web.asgi import Front
 
 
-def _requests(keys: list[str]) -> list[tuple[str, str, dict[str, str]]]:
+def _requests(keys: list[str], etag: str) -> list[tuple[str, str, dict[str, str]]]:
     k = quote(keys[0], safe="")
     return [
+        ("GET", f"/data/document/{k}.ttl", {"If-None-Match": etag}),
+        ("GET", f"/data/document/{k}.ttl", {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}),
+        ("GET", f"/data/document/{k}.ttl", {"If-None-Match": '"something-else"'}),
         ("GET", f"/data/document/{k}.ttl", {}),
         ("GET", f"/data/document/{k}.html", {}),
         ("GET", f"/data/document/{quote(keys[1], safe='')}", {"Accept": "application/ld+json"}),
@@ -40,8 +44,9 @@ def test_documents_get_flasks_answer_either_way(built, inline: bool) -> None:  #
     front = Front(app, inline=inline)
     flask = app.test_client()
     keys = sorted(e.key for e in app.config["LOD_STORE"].catalog.all() if not e.deleted)
+    etag = flask.get(f"/data/document/{quote(keys[0], safe='')}.ttl").headers["ETag"]
     try:
-        for method, target, headers in _requests(keys):
+        for method, target, headers in _requests(keys, etag):
             path, _, qs = target.partition("?")
             for _ in range(2):                              # the second one may come from the front's cache
                 status, got, body = asyncio.run(_call(front, method, path, qs.encode(), headers))
@@ -52,7 +57,6 @@ def test_documents_get_flasks_answer_either_way(built, inline: bool) -> None:  #
                     k.lower(): v for k, v in ref.headers.items() if k.lower() not in IGNORED}, target
         # the documents never went through the pool when answered on the event loop
         assert (len(front.executor._threads) == 0) is inline
-        etag = flask.get(f"/data/document/{quote(keys[0], safe='')}.ttl").headers["ETag"]
         status, _, body = asyncio.run(_call(front, "GET", f"/data/document/{quote(keys[0], safe='')}.ttl",
                                             headers={"If-None-Match": etag}))
         assert (status, body) == (304, b"")

@@ -25,9 +25,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from lod.render import BY_EXT
 from lod.store import StoreError, StoreUnavailable
 from lod.web import cache, sparql_http
 from lod.web.app import SECURITY_HEADERS
+from lod.web.documents import State, find_thing
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,15 @@ class Front:
         if body is None:
             await _send_plain(send, 413, b"Request body too large.\n")
             return
+        if self.inline and method in ("GET", "HEAD") and scope["path"].startswith("/data/document/"):
+            answer = self._document(scope)
+            if answer is not None:
+                status, headers, content = answer
+                if key is not None and method == "GET" and status in CACHEABLE_STATUS:
+                    self._keep_answer(key, status, headers, content)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+                return
         environ = self._environ(scope, body)
         if scope["path"].startswith(WAITING_PATHS):
             await loop.run_in_executor(self.waiting, self._run_wsgi, environ, send, loop, key)
@@ -184,11 +195,7 @@ class Front:
 
     def _sparql_plan(self, scope: dict[str, Any], body: bytes | None) -> sparql_http.Plan | sparql_http.Answer | None:
         store = self.store
-        try:
-            if hasattr(store, "refresh"):
-                store.refresh()
-        except StoreError:
-            log.exception("store refresh failed; still serving %s", getattr(store, "build", "?"))
+        self._refresh()
         accept = [v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"]
         ctype = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
         return sparql_http.prepare(self._endpoint(), store, method=scope["method"],
@@ -264,12 +271,52 @@ class Front:
               chunks: list[bytes]) -> None:
         if (key is not None and environ["REQUEST_METHOD"] == "GET" and environ.get("lod.cacheable")
                 and started.get("status") in CACHEABLE_STATUS):
-            headers = started["headers"]
-            hdr = dict(headers)
-            tag = hdr.get(b"etag", b"").decode("latin-1") or None
-            last = hdr.get(b"last-modified", b"").decode("latin-1") or None
-            body = b"".join(chunks)
-            self.responses.put(key, (started["status"], headers, body, tag, last), len(body) + 512)
+            self._keep_answer(key, started["status"], started["headers"], b"".join(chunks))
+
+    def _keep_answer(self, key: tuple[Any, ...], status: int, headers: Headers, body: bytes) -> None:
+        hdr = dict(headers)
+        tag = hdr.get(b"etag", b"").decode("latin-1") or None
+        last = hdr.get(b"last-modified", b"").decode("latin-1") or None
+        self.responses.put(key, (status, headers, body, tag, last), len(body) + 512)
+
+    # ---------------------------------------------------------------- data documents, without Flask
+    def _document(self, scope: dict[str, Any]) -> tuple[int, Headers, bytes] | None:
+        """``/data/document/<key>.<ext>`` in an RDF format, answered as the Flask view answers it
+        (lod.web.documents); None for Flask to serve (HTML, a query string, anything it does not find)."""
+        if scope.get("query_string") or scope.get("root_path"):
+            return None
+        rel = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").lstrip("/")
+        stem, dot, ext = rel.rpartition(".")
+        fmt = BY_EXT.get(ext) if dot and "/" not in ext else None
+        if fmt is None or fmt.name == "html":
+            return None
+        self._refresh()
+        st = State.of(self.app)
+        describer = st.describer
+        iri = find_thing(describer, [describer.thing_of(stem)[len(describer.minter.base):]])
+        desc = st.describe(iri, 1) if iri is not None else None
+        if desc is None:
+            return None
+        conditions: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in (b"if-none-match", b"if-modified-since"):
+                v = value.decode("latin-1")
+                conditions[name] = f"{conditions[name]}, {v}" if name in conditions else v
+        ans = st.answer(desc, fmt, negotiated=False, if_none_match=conditions.get(b"if-none-match"),
+                        if_modified_since=conditions.get(b"if-modified-since"))
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                   for k, v in (*ans.headers, *SECURITY_HEADERS.items())]
+        if ans.status == 200:
+            headers.append((b"content-length", str(len(ans.body)).encode()))
+        return ans.status, headers, ans.body
+
+    def _refresh(self) -> None:
+        """What Flask's before_request does: follow a new published build; keep serving on a broken one."""
+        try:
+            if hasattr(self.store, "refresh"):
+                self.store.refresh()
+        except StoreError:
+            log.exception("store refresh failed; still serving %s", getattr(self.store, "build", "?"))
 
     def _run_wsgi(self, environ: dict[str, Any], send: Any, loop: asyncio.AbstractEventLoop,
                   key: tuple[Any, ...] | None) -> None:

@@ -100,6 +100,6 @@ def not_modified(tag: str | None, last_modified: str | None, if_none_match: str 
 
 # Headers a 304 repeats (RFC 9110 §15.4.5), plus what CORS clients need to read them.
 KEEP_ON_304 = frozenset({"cache-control", "content-location", "date", "etag", "expires", "vary",
-                         "last-modified", "link", "access-control-allow-origin",
+                         "link", "access-control-allow-origin",
                          "access-control-expose-headers", "x-content-type-options", "x-frame-options",
                          "referrer-policy", "content-security-policy"})
