@@ -104,7 +104,11 @@ class Front:
             await _send_plain(send, 413, b"Request body too large.\n")
             return
         if self.inline and method in ("GET", "HEAD") and scope["path"].startswith("/data/document/"):
-            answer = self._document(scope)
+            try:
+                answer = self._document(scope)
+            except Exception:  # noqa: BLE001 - Flask answers it instead, with its error page and log
+                log.exception("answering %s without Flask failed", scope["path"])
+                answer = None
             if answer is not None:
                 status, headers, content = answer
                 if key is not None and method == "GET" and status in CACHEABLE_STATUS:
