@@ -199,6 +199,7 @@ INVENTORY = {
     ("lod/build.py", "parse"): "enrichment.ttl: Turtle (no fetching in the format); tested above",
     ("lod/build_records.py", "load"): "the key line of a record file: CSafeLoader/SafeLoader",
     ("lod/describe.py", "parse"): "the record graph's N-Triples our build wrote into the prepared file (oai.sqlite)",
+    ("lod/render.py", "parse"): "a document's N-Triples lines: the prepared record graph plus lines we wrote (lod.nt_lines)",
     ("lod/commands/querying.py", "parse"): "lod query: N-Triples written by lod.sparql.results (worker)",
     ("lod/commands/querying.py", "parse_query_results"): "lod query: TSV/JSON written by lod.sparql.results",
     ("lod/mapping/vocab.py", "parse"): "the CRM RDFS and project vocabulary shipped in ontology/ (repository files)",
