@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sparql_support import make_store
+from test_sparql_limits import _worker_processes as _live_workers
 
 from lod.sparql.executor import Executor, Job
 from lod.store import Layout
@@ -47,25 +48,6 @@ def _count(ex: Executor, store_dir: str, year: int) -> int:
     out = ex.run(Job(store_dir, _since(year), "json", 100), time.monotonic() + 30)
     assert out.kind == "ok", out
     return int(json.loads(out.body)["results"]["bindings"][0]["n"]["value"])
-
-
-def _live_workers() -> set[int]:
-    """Running (not zombie) `lod.sparql.worker` children of this process: what really runs."""
-    pids: set[int] = set()
-    for task in os.listdir(f"/proc/{os.getpid()}/task"):
-        try:
-            kids = open(f"/proc/{os.getpid()}/task/{task}/children").read().split()
-        except OSError:
-            continue
-        for k in kids:
-            try:
-                cmd = open(f"/proc/{k}/cmdline", "rb").read()
-                state = open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if b"lod.sparql.worker" in cmd and state != "Z":
-                pids.add(int(k))
-    return pids
 
 
 def _one_worker(ex: Executor, baseline: set[int], timeout: float = 30) -> int:
