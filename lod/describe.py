@@ -210,11 +210,6 @@ class Describer:
         hit = self._names.get((iri, (what,))) if self._names_build is getattr(self.store, "build", None) else None
         return hit if hit is not None else self._memo(ox.NamedNode(iri), (what,), lambda n: nt_lines.of(lookup(n)))
 
-    def _prepared_graph(self, iri: str) -> list[ox.Triple] | None:
-        """The record graph as the build wrote it, when this build has a prepared file that holds it."""
-        nt = self._prepared_nt(iri)
-        return [q.triple for q in ox.parse(nt, ox.RdfFormat.N_TRIPLES)] if nt else None
-
     def _prepared_nt(self, iri: str) -> bytes | None:
         if self.prepared is None or not iri.startswith(self.document_prefix):
             return None

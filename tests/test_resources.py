@@ -389,7 +389,7 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
     assert len(keys) == 13
     for key in keys:
         iri = f"{built.base}id/document/{key}"
-        from_file = prepared._prepared_graph(iri)
+        from_file = list(ox.parse(prepared._prepared_nt(iri) or b"", ox.RdfFormat.N_TRIPLES))
         assert from_file, key                     # really read from the prepared file
         a, b = prepared.describe(iri), live.describe(iri)
         assert a is not None and b is not None
@@ -411,5 +411,5 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
     fallback = Describer(damaged, Minter(built.base), licence=licence,
                          prepared=PreparedFiles(config.load({"store": str(copy), "base_uri": built.base})))
     iri = f"{built.base}id/document/{keys[0]}"
-    assert fallback._prepared_graph(iri) is None
+    assert fallback._prepared_nt(iri) is None
     assert set(fallback.describe(iri).triples) == set(live.describe(iri).triples)

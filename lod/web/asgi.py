@@ -259,7 +259,7 @@ class Front:
         return env
 
     def _run_wsgi_whole(self, environ: dict[str, Any], key: tuple[Any, ...] | None) -> tuple[int, Headers, list[bytes]]:
-        """In the CPU pool: run Flask to the end of its (bounded) answer."""
+        """Run Flask to the end of its (bounded) answer: in the CPU pool, or on the loop for a document."""
         started: dict[str, Any] = {}
         result = self.app(environ, _start_response(started))
         try:
