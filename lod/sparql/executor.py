@@ -355,8 +355,7 @@ def _setting_max_mb() -> int:
     """The sparql_worker_max_mb setting from the environment or its default (as lod.config resolves it)."""
     from lod import config
 
-    s = config.BY_NAME["sparql_worker_max_mb"]
-    return max(0, int(s.type(os.environ.get(s.env, str(s.default)))))
+    return max(0, int(config.load().sparql_worker_max_mb))
 
 
 def _close_ref(ref: weakref.ReferenceType[Executor]) -> None:
