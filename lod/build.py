@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from lod import __version__
+from lod import __version__, naming
 from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, TurtleWriter, shared_graphs
@@ -344,7 +344,6 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             set_names.update(p.sets)
         if progress and not total:
             progress("mapping", 0, 0)
-        oai.close()
         minted = merge_unknown(unknown)
         report.unknown_entities = minted
         auth = list(authority_quads(authority, minter, minted.values()))  # type: ignore[arg-type]
@@ -353,6 +352,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         report.triples += len(auth)
         yield nquads(prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path)))
         enrichment = data / "wikidata" / "enrichment.ttl"
+        extra: list[ox.Quad] = []
         if enrichment.is_file():
             try:
                 g = ox.NamedNode(minter.enrichment_graph)
@@ -364,6 +364,10 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                 yield nquads(extra)
                 report.triples += len(extra)
                 yield nquads(prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment)))
+        oai.put_names(naming.rows([(minter.authority_graph, auth), (minter.ontology_graph, onto),
+                                   (minter.enrichment_graph, extra)], base=minter.base,
+                                  authority_graph=minter.authority_graph, ontology_graph=minter.ontology_graph))
+        oai.close()
 
     dumps = build_dir / "dumps"
     dumps.mkdir()

@@ -17,9 +17,10 @@ The description of a thing (docs/uris.md, "Dereferencing"):
 
 Speed: a document's record graph is read from the build's prepared file (lod.oai.prepared: the
 N-Triples the build wrote, 0.4 ms against 1.7 ms for decoding the statements from the store); the
-rest are direct pattern lookups on the store (``quads_for_pattern``; lod.remote_quads for a remote
-store), no SPARQL, and the names and ``owl:sameAs`` of linked resources, which recur in every
-description, are kept per build. A document's description is put together as N-Triples lines
+names, ``owl:sameAs`` and life dates of the resources it links to come from the build's names table
+(lod.naming), which keeps RocksDB's caches out of the document path; the rest are direct pattern
+lookups on the store (``quads_for_pattern``; lod.remote_quads for a remote store), no SPARQL. Names,
+which recur in every description, are kept per build. A document's description is put together as N-Triples lines
 (lod.nt_lines), never as one Python object per triple.
 """
 
@@ -31,25 +32,19 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from lod import nt_lines
-from lod.mapping.namespaces import CRM, DCT, OWL, RDFS, SKOS, XSD
+from lod import naming, nt_lines
+from lod.mapping.namespaces import CRM, DCT, XSD
+from lod.naming import LABELS, LIFE_DATES, SAME_AS, WIKIDATA
 from lod.render import FOAF, HYDRA, RDF_TYPE, VOID
 from lod.uris import Minter
 
 if TYPE_CHECKING:
     from lod.oai.prepared import PreparedFiles
 
-LABELS = (ox.NamedNode(RDFS + "label"), ox.NamedNode(SKOS + "prefLabel"))
-SAME_AS = ox.NamedNode(OWL + "sameAs")
-ALT_LABEL = ox.NamedNode(SKOS + "altLabel")
-WIKIDATA = "http://www.wikidata.org/entity/"
-LIFE_DATES = (ox.NamedNode("http://www.wikidata.org/prop/direct/P569"),
-              ox.NamedNode("http://www.wikidata.org/prop/direct/P570"))
 DATE = ox.NamedNode(DCT + "date")
 TITLE = ox.NamedNode(DCT + "title")
 TYPE = ox.NamedNode(RDF_TYPE)
 HAS_TYPE = ox.NamedNode(CRM + "P2_has_type")
-ENTITY_KINDS = ("person", "place", "organization", "group")
 
 
 @dataclass
@@ -84,7 +79,7 @@ def page_url(doc_url: str, page: int) -> str:
     return doc_url if page == 1 else f"{doc_url}?page={page}"
 
 
-class Describer:
+class Describer(naming.NameLookups):
     """Describes things of one store; stateless apart from the store handle and settings."""
 
     def __init__(self, store: Any, minter: Minter, *, licence: str, page_size: int = 100,
@@ -106,7 +101,7 @@ class Describer:
         # change with a new build, so they are cached per build (bounded: cleared when full)
         self._names: dict[tuple[str, tuple[ox.NamedNode, ...]], list[Any]] = {}
         self._names_build: object = None
-        self.entity_prefixes = tuple(f"{base}id/{k}/" for k in ENTITY_KINDS)
+        self.entity_prefixes = naming.entity_prefixes(base)
         self.document_prefix = f"{base}id/document/"
         self._last_nt: tuple[object, str, bytes | None] | None = None
 
@@ -190,14 +185,17 @@ class Describer:
         key = iri[len(self.document_prefix):]
         ids = self.minter.base + "id/"
         linked, labelled = nt_lines.scan(nt)
-        found: list[bytes] = [nt]
+        wanted: list[tuple[str, str, Any]] = []
         for v in linked:
             entity = v.startswith(self.entity_prefixes)
             if v not in labelled and not _minted_for(v, ids, key):
                 local = v.startswith(ids) and not entity
-                found.append(self._memo_lines(v, "labels", self._local_labels if local else self._label_triples))
+                wanted.append((v, "labels", self._local_labels if local else self._label_triples))
             if entity or v.startswith(WIKIDATA):
-                found.append(self._memo_lines(v, "links", self._link_triples))
+                wanted.append((v, "links", self._link_triples))
+        self._from_table([(v, what) for v, what, lookup in wanted if lookup is not self._local_labels])
+        found: list[bytes] = [nt]
+        found += [self._memo_lines(v, what, lookup) for v, what, lookup in wanted]
         doc_url = self.doc_url(iri)
         desc = Description(thing=iri, kind="document", doc_url=doc_url, page_url=doc_url)
         extra: dict[ox.Triple, None] = {}
@@ -205,10 +203,6 @@ class Describer:
         found.append(nt_lines.of(extra))
         desc.nt = nt_lines.merge(found)
         return desc
-
-    def _memo_lines(self, iri: str, what: str, lookup: Any) -> bytes:
-        hit = self._names.get((iri, (what,))) if self._names_build is getattr(self.store, "build", None) else None
-        return hit if hit is not None else self._memo(ox.NamedNode(iri), (what,), lambda n: nt_lines.of(lookup(n)))
 
     def _prepared_nt(self, iri: str) -> bytes | None:
         if self.prepared is None or not iri.startswith(self.document_prefix):
@@ -263,78 +257,6 @@ class Describer:
                 out.update(dict.fromkeys(found))
             if entity or v.startswith(WIKIDATA):
                 out.update(dict.fromkeys(self._memo(r, (SAME_AS, *LIFE_DATES), self._link_triples)))
-
-    def _label_triples(self, r: ox.NamedNode) -> list[ox.Triple]:
-        found = []
-        for q in self._lookup_names(r, LABELS):
-            lang = getattr(q.object, "language", None)
-            if q.graph_name.value == self.ontology_graph and lang not in (None, "en"):
-                continue
-            found.append(q.triple)
-        return found
-
-    def _local_labels(self, r: ox.NamedNode) -> list[ox.Triple]:
-        """``_label_triples`` for a thing of one record: all its statements in one lookup (a few, in its
-        own record graph) instead of one per graph and predicate."""
-        by_graph: dict[Any, list[ox.Triple]] = {}
-        for q in self.quads(r):
-            if q.predicate in LABELS:
-                by_graph.setdefault(q.graph_name, []).append(q.triple)
-        for g in self.naming_graphs:
-            if g in by_graph:
-                return by_graph[g]
-        return next(iter(by_graph.values()), [])
-
-    def _link_triples(self, r: ox.NamedNode) -> list[ox.Triple]:
-        if r.value.startswith(self.entity_prefixes):
-            return [q.triple for q in self.quads(r, SAME_AS, None, self.authority_node)]
-        if r.value.startswith(WIKIDATA):      # life dates from the enrichment graph
-            return [q.triple for p in LIFE_DATES for q in self.quads(r, p)]
-        return []
-
-    def variants(self, iris: Iterable[str]) -> dict[str, list[str]]:
-        """Every name (rdfs:label, skos:prefLabel, skos:altLabel) of each IRI: for linking mentions."""
-        out: dict[str, list[str]] = {}
-        for iri in iris:
-            names: dict[str, None] = {}
-            for q in self.names_of(ox.NamedNode(iri), (*LABELS, ALT_LABEL)):
-                if isinstance(q.object, ox.Literal):
-                    names.setdefault(q.object.value, None)
-            out[iri] = list(names)
-        return out
-
-    def names_of(self, node: ox.NamedNode, predicates: Iterable[ox.NamedNode]) -> list[ox.Quad]:
-        """Names of ``node`` from the graphs that describe it once (authority, ontology, enrichment);
-        failing those, from the first graph that names it. Never reads every record graph's copy."""
-        predicates = tuple(predicates)
-        return self._memo(node, predicates, lambda n: self._lookup_names(n, predicates))
-
-    def _memo(self, node: ox.NamedNode, predicates: tuple[Any, ...], lookup: Any) -> Any:
-        """``lookup(node)``, kept until the published build changes (bounded: cleared when full)."""
-        build = getattr(self.store, "build", None)
-        if build is not self._names_build or len(self._names) > 50_000:   # the store swaps the object
-            self._names, self._names_build = {}, build
-        key = (node.value, predicates)
-        hit = self._names.get(key)
-        if hit is None:
-            hit = self._names[key] = lookup(node)
-        return hit
-
-    def _lookup_names(self, node: ox.NamedNode, predicates: tuple[ox.NamedNode, ...]) -> list[ox.Quad]:
-        for g in self.naming_graphs:
-            found = [q for p in predicates for q in self.quads(node, p, None, g)]
-            if found:
-                return found
-        found = []
-        for p in predicates:
-            first = None
-            for q in self.quads(node, p):
-                if first is None:
-                    first = q.graph_name
-                elif q.graph_name != first:
-                    break
-                found.append(q)
-        return found
 
     def _inverse(self, node: ox.NamedNode, page: int, out: dict[ox.Triple, None], desc: Description) -> bool:
         """Add page ``page`` of the documents linking to ``node``; False when that page does not exist."""

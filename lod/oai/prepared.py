@@ -91,6 +91,13 @@ class Preparer:
         self.count += len(self.batch)
         self.batch = []
 
+    def put_names(self, rows: Iterable[tuple[str, bytes | None, bytes, str | None]]) -> None:
+        """What describing looks up about linked resources (lod.naming), written once per build."""
+        with self.db:
+            self.db.execute("CREATE TABLE names (iri TEXT PRIMARY KEY, labels BLOB, links BLOB NOT NULL, variants TEXT)")
+            self.db.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", rows)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', '1')")
+
     def close(self) -> None:
         self._flush()
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('records', ?)", (str(self.count),))
@@ -134,6 +141,21 @@ class Prepared:
                                    chunk)
             for key, blob in rows:
                 out[key] = zstandard.decompress(blob)
+        return out
+
+    @property
+    def has_names(self) -> bool:
+        return self.meta.get("names") == "1"
+
+    def names(self, iris: list[str]) -> dict[str, tuple[bytes | None, bytes, str | None]]:
+        """Rows of the build's names table (lod.naming) by IRI: (labels, links, variants as JSON)."""
+        out = {}
+        for i in range(0, len(iris), 500):
+            chunk = iris[i:i + 500]
+            for iri, labels, links, variants in self.db.execute(
+                    f"SELECT iri, labels, links, variants FROM names WHERE iri IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                out[iri] = (labels, links, variants)
         return out
 
     def graph(self, key: str) -> bytes | None:
