@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from lod import __version__, naming
 from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
-from lod.dumps import Background, TurtleWriter, shared_graphs
+from lod.dumps import Background, ProvenanceDump, TurtleWriter, shared_graphs
 from lod.mapping import Mapper, authority_quads, merge_unknown
 from lod.mapping import namespaces as ns
 from lod.mapping.vocab import CRM_RDFS, VOCAB_TTL, ontology_quads
@@ -296,11 +296,13 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     def nquads(quads: list[ox.Quad]) -> bytes:
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
-    def chunks(pipeline: Pipeline, nt: Background, ttl: Background) -> Iterator[bytes]:
+    def chunks(pipeline: Pipeline, nt: Background, ttl: Background, prov_dump: ProvenanceDump) -> Iterator[bytes]:
         """N-Quads for the bulk loader; bookkeeping, dumps and OAI as each record comes back."""
-        yield nquads(prov.header() + onto)
+        yield prov_dump.add(prov.header())
+        yield nquads(onto)
         sha = hashlib.sha256(CRM_RDFS.read_bytes() + VOCAB_TTL.read_bytes()).hexdigest()
-        yield nquads(prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha))
+        yield prov_dump.add(prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl",
+                                       sha))
         report.triples += len(onto)
         total = len(records)
         for done, p in enumerate(pipeline, 1):
@@ -334,7 +336,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             if p.oai is not None:
                 oai.put(p.key, p.oai)
             yield p.nt.replace(b" .\n", f" <{graph}> .\n".encode())
-            yield nquads(prov.graph(graph, rel(p.path), p.file_sha))
+            yield prov_dump.add(prov.graph(graph, rel(p.path), p.file_sha))
             report.triples += p.triples
             report.published.append(p.key)
             old = previous.get(p.key)
@@ -350,7 +352,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         report.warnings += [f"{rel(authority_path)}: {r.located()}" for r in validate_record(auth, "authority")]
         yield nquads(auth)
         report.triples += len(auth)
-        yield nquads(prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path)))
+        yield prov_dump.add(prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path)))
         enrichment = data / "wikidata" / "enrichment.ttl"
         extra: list[ox.Quad] = []
         if enrichment.is_file():
@@ -363,7 +365,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             else:
                 yield nquads(extra)
                 report.triples += len(extra)
-                yield nquads(prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment)))
+                yield prov_dump.add(prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment)))
         oai.put_names(naming.rows([(minter.authority_graph, auth), (minter.ontology_graph, onto),
                                    (minter.enrichment_graph, extra)], base=minter.base,
                                   authority_graph=minter.authority_graph, ontology_graph=minter.ontology_graph))
@@ -375,17 +377,20 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         nt = Background(dumps / "dataset.nt.gz")
         ttl = Background(dumps / "dataset.ttl.gz")
         ttl.write(TurtleWriter.header())
+        prov_dump = ProvenanceDump(nt, ttl)
         store = ox.Store(str(build_dir / "oxigraph"))
         try:
             t = time.monotonic()
-            store.bulk_load(Reader(chunks(pipeline, nt, ttl)), ox.RdfFormat.N_QUADS)
+            store.bulk_load(Reader(chunks(pipeline, nt, ttl, prov_dump)), ox.RdfFormat.N_QUADS)
             report.timings["map+validate+load"] = time.monotonic() - t
-            store.extend([ox.Quad(prov.activity, ns.prov.endedAtTime,
-                                  ox.Literal(_now(), datatype=ns.xsd.dateTime), prov.g)])
+            ended = [ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime), prov.g)]
+            store.extend(ended)
             store.flush()
             if progress:
                 progress("dumps", 0, 1)
             t = time.monotonic()
+            prov_dump.add(ended)
+            prov_dump.flush()
             shared_graphs(store, minter, nt, ttl)
             nt.close()
             ttl.close()
