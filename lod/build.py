@@ -285,6 +285,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     for k in ("read", "map", "validate", "serialise", "oai prepare"):
         clock.setdefault(k, 0.0)
     withdrawn: list[tuple[str, str, Path]] = []
+    named: set[str] = set()         # labelled in record graphs (lod.naming)
     seen: dict[str, Path] = {}
 
     def rel(path: Path) -> str:
@@ -325,6 +326,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             report.warnings += p.warnings
             report.warnings += [f"{rel(p.path)}: {r.located()}" for r in p.results if not r.blocking]
             unknown.extend(p.unknown)
+            named.update(p.named)
             if not p.accepted:
                 err = p.record_error()
                 report.rejected.append(Rejection(p.key, rel(p.path), [r for r in p.results if r.blocking],
@@ -368,7 +370,8 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                 yield prov_dump.add(prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment)))
         oai.put_names(naming.rows([(minter.authority_graph, auth), (minter.ontology_graph, onto),
                                    (minter.enrichment_graph, extra)], base=minter.base,
-                                  authority_graph=minter.authority_graph, ontology_graph=minter.ontology_graph))
+                                  authority_graph=minter.authority_graph, ontology_graph=minter.ontology_graph),
+                      named | prov_dump.named)
         oai.close()
 
     dumps = build_dir / "dumps"

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from lod.dumps import TurtleWriter, graph_checksum
 from lod.mapping import Mapper
+from lod.naming import ENTITY_KINDS
 from lod.records import Record, RecordError
 from lod.validation import ValidationResult, validate_record
 
@@ -59,6 +60,7 @@ class Processed:
     checksum: str = ""
     triples: int = 0
     nt: bytes = b""          # sorted N-Triples lines of the record graph
+    named: list[str] = field(default_factory=list)    # IRIs it names that another document may link to
     ttl: bytes = b""         # the same as Turtle
     oai: tuple[bytes, ...] | None = None
     file_sha: str = ""
@@ -120,6 +122,7 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
         out.checksum, lines = graph_checksum(mapped.quads)
         out.triples = len(lines)
         out.nt = "".join(lines).encode()
+        out.named = named_in(lines, job.mapper.minter.base + "id/")
         out.ttl = ttl.render(lines)
         try:
             out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -131,6 +134,24 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     out.seconds = {"read": t_read, "map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2,
                    "oai prepare": time.perf_counter() - t3}
     return out
+
+
+_NAMING = tuple(f" <{p}> " for p in ("http://www.w3.org/2000/01/rdf-schema#label",
+                                      "http://www.w3.org/2004/02/skos/core#prefLabel",
+                                      "http://www.w3.org/2004/02/skos/core#altLabel"))
+
+
+def named_in(lines: list[str], ids: str) -> list[str]:
+    """Subjects a record graph's lines name that the names table answers for (lod.naming): those
+    outside ``{base}id/`` and our people, places and organisations. Describing looks the other things
+    under ``{base}id/`` up in the store itself."""
+    out: dict[str, None] = {}
+    for line in lines:
+        if line[0] == "<" and any(p in line for p in _NAMING):
+            iri = line[1:line.index(">")]
+            if not iri.startswith(ids) or iri[len(ids):].partition("/")[0] in ENTITY_KINDS:
+                out[iri] = None
+    return list(out)
 
 
 def _work(bounds: tuple[int, int]) -> list[Processed]:

@@ -127,6 +127,7 @@ class TurtleWriter:
 
 
 _RDF_TYPE_NT = f"<{ns.RDF}type>"
+_LABEL = ox.NamedNode(ns.RDFS + "label")
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -142,10 +143,12 @@ class ProvenanceDump:
     def __init__(self, nt: Background, ttl: Background) -> None:
         self.nt, self.ttl = nt, ttl
         self.pending: list[ox.Triple] = []
+        self.named: set[str] = set()       # subjects it labels (lod.naming: names outside the naming graphs)
 
     def add(self, quads: list[ox.Quad]) -> bytes:
         """Queue ``quads`` for the dumps; returns them as N-Quads for the bulk loader."""
         self.pending += [q.triple for q in quads]
+        self.named.update(q.subject.value for q in quads if q.predicate == _LABEL)
         if len(self.pending) >= self.BATCH:
             self.flush()
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)

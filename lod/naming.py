@@ -8,8 +8,10 @@ let us lower) then fill with every resource named: most of a web worker's memory
 load, and a seventh of its CPU. These lookups read only the graphs that name a resource once
 (authority, ontology, enrichment), and the build holds those graphs' quads in memory, so it writes
 each answer into the prepared file (lod.oai.prepared, table ``names``); describing reads them with
-one indexed SELECT per document. A resource labelled only in record graphs is not in the table and
-is looked up in the store as before; so is everything when the build has no table (a remote store).
+one indexed SELECT per document. The table also lists the resources that other graphs (record graphs,
+provenance) name (``elsewhere``): only those, and the things under ``{base}id/`` other than people,
+places and organisations, are looked up in the store as before; any other resource the table does
+not name has no name. Everything is looked up in the store when the build has no table (a remote store).
 
 The rules are those of :class:`lod.describe.Describer` (kept beside them, and held equal by
 tests/test_naming.py over the bundled records):
@@ -121,24 +123,30 @@ class NameLookups:
         """Put what the build's names table (lod.naming) says about ``needs`` ((iri, "labels" | "links" |
         "variants")) into the memo, in one SELECT; what it does not hold is looked up in the store."""
         names = self._memo_dict()
-        missing = sorted({v for v, what in needs if (v, (what,)) not in names})
+        needs = [(v, what) for v, what in needs if (v, (what,)) not in names]
+        missing = sorted({v for v, _ in needs})
         if not missing or self.prepared is None:
             return
         try:
             files = self.prepared.of(self.store)
-            rows = files.names(missing) if files is not None and files.has_names else None
+            found = files.names(missing) if files is not None and files.has_names else None
         except Exception:  # noqa: BLE001 - a damaged prepared file: the store answers
             return
-        if rows is None:
+        if found is None:
             return
+        rows, elsewhere = found
+        ids = self.entity_prefixes[0].rsplit("/", 2)[0] + "/"      # {base}id/
         for v, what in needs:
             row = rows.get(v)
             if what == "links":                  # the table has every naming-graph statement: none is none
                 names[(v, (what,))] = row[1] if row is not None else b""
-            elif row is not None:
-                value = row[0] if what == "labels" else row[2]
-                if value is not None:            # else labelled only in record graphs: the store answers
-                    names[(v, (what,))] = value if what == "labels" else json.loads(value)
+                continue
+            value = None if row is None else row[0] if what == "labels" else row[2]
+            if value is not None:
+                names[(v, (what,))] = value if what == "labels" else json.loads(value)
+            elif v not in elsewhere and not (v.startswith(ids) and not v.startswith(self.entity_prefixes)):
+                # named nowhere: no lookup (things under {base}id/ other than entities: the store answers)
+                names[(v, (what,))] = b"" if what == "labels" else []
 
     def _label_triples(self, r: ox.NamedNode) -> list[ox.Triple]:
         found = []

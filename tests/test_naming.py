@@ -74,7 +74,7 @@ def test_every_document_reads_the_same_with_and_without_the_table(pair) -> None:
             a, b = (c.get(f"/data/document/{key}.{ext}") for c in clients)
             assert a.status_code == b.status_code == 200, (key, ext)
             assert a.data == b.data, (key, ext)
-    assert lookups[0][0] < lookups[1][0] / 3, lookups       # the table answered most of them
+    assert lookups[0][0] < lookups[1][0] / 10, lookups      # the table answered almost all of them
 
 
 def test_life_dates_and_names_of_a_linked_wikidata_item(pair) -> None:  # noqa: ANN001
@@ -103,7 +103,8 @@ def test_rows_follow_the_describer_rules() -> None:
     alt, same = N("http://www.w3.org/2004/02/skos/core#altLabel"), N("http://www.w3.org/2002/07/owl#sameAs")
     person, term = N(f"{BASE}id/person/liu-shaoqi"), N("http://www.cidoc-crm.org/cidoc-crm/E21_Person")
     item, only_records = N("http://www.wikidata.org/entity/Q1"), N(f"{BASE}id/place/nowhere")
-    auth = [ox.Quad(person, label, L("Liu Shaoqi"), N(G_AUTH)),
+    auth = [ox.Quad(person, pref, L("Liu Shaoqi"), N(G_AUTH)),
+            ox.Quad(person, label, L("Liu Shaoqi"), N(G_AUTH)),
             ox.Quad(person, alt, L("Liu Shao-chi"), N(G_AUTH)),
             ox.Quad(person, same, item, N(G_AUTH))]
     onto = [ox.Quad(term, label, L("Person", language="en"), N(G_ONTO)),
@@ -115,9 +116,9 @@ def test_rows_follow_the_describer_rules() -> None:
     rows = {r[0]: r[1:] for r in naming.rows([(G_AUTH, auth), (G_ONTO, onto), (G_WD, wd)], base=BASE,
                                              authority_graph=G_AUTH, ontology_graph=G_ONTO)}
     labels, links, variants = rows[person.value]
-    assert labels == f'{person} {label} "Liu Shaoqi" .\n'.encode()
+    assert labels == f'{person} {label} "Liu Shaoqi" .\n{person} {pref} "Liu Shaoqi" .\n'.encode()
     assert links == f"{person} {same} {item} .\n".encode()
-    assert variants == '["Liu Shaoqi", "Liu Shao-chi"]'
+    assert variants == '["Liu Shaoqi", "Liu Shao-chi"]'              # each name once
     assert rows[term.value][0] == f'{term} {label} "Person"@en .\n'.encode()     # English only
     assert rows[term.value][2] == '["Person", "Personne"]'                        # every name links mentions
     assert b"P569" in rows[item.value][1]

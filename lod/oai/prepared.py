@@ -35,6 +35,7 @@ from lod.oai.formats import FORMATS, Context, MemorySource, RecordView, check_ed
 VERSION = "3"                       # bump when rendering changes: older files are then ignored
 PREPARED = ("oai_dc", "edm")
 FILE = "oai.sqlite"
+NAMES = "2"                         # the names table's layout (lod.naming); another is not read
 
 
 def context(settings: Any) -> Context:
@@ -91,12 +92,19 @@ class Preparer:
         self.count += len(self.batch)
         self.batch = []
 
-    def put_names(self, rows: Iterable[tuple[str, bytes | None, bytes, str | None]]) -> None:
-        """What describing looks up about linked resources (lod.naming), written once per build."""
+    def put_names(self, rows: Iterable[tuple[str, bytes | None, bytes, str | None]], named: set[str]) -> None:
+        """What describing looks up about linked resources (lod.naming), written once per build; ``named``:
+        the IRIs other graphs (record graphs, provenance) name, whose names the table may not hold."""
+        answered = set()
         with self.db:
             self.db.execute("CREATE TABLE names (iri TEXT PRIMARY KEY, labels BLOB, links BLOB NOT NULL, variants TEXT)")
-            self.db.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", rows)
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', '1')")
+            self.db.execute("CREATE TABLE elsewhere (iri TEXT PRIMARY KEY)")
+            for row in rows:
+                self.db.execute("INSERT INTO names VALUES (?, ?, ?, ?)", row)
+                if row[1] is not None and row[3] is not None:
+                    answered.add(row[0])
+            self.db.executemany("INSERT INTO elsewhere VALUES (?)", ((iri,) for iri in sorted(named - answered)))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (NAMES,))
 
     def close(self) -> None:
         self._flush()
@@ -145,18 +153,20 @@ class Prepared:
 
     @property
     def has_names(self) -> bool:
-        return self.meta.get("names") == "1"
+        return self.meta.get("names") == NAMES
 
-    def names(self, iris: list[str]) -> dict[str, tuple[bytes | None, bytes, str | None]]:
-        """Rows of the build's names table (lod.naming) by IRI: (labels, links, variants as JSON)."""
-        out = {}
+    def names(self, iris: list[str]) -> tuple[dict[str, tuple[bytes | None, bytes, str | None]], set[str]]:
+        """Rows of the build's names table (lod.naming) by IRI, (labels, links, variants as JSON), and
+        which of ``iris`` other graphs name too (their names may be there)."""
+        rows, elsewhere = {}, set()
         for i in range(0, len(iris), 500):
             chunk = iris[i:i + 500]
+            marks = ",".join("?" * len(chunk))
             for iri, labels, links, variants in self.db.execute(
-                    f"SELECT iri, labels, links, variants FROM names WHERE iri IN ({','.join('?' * len(chunk))})",
-                    chunk):
-                out[iri] = (labels, links, variants)
-        return out
+                    f"SELECT iri, labels, links, variants FROM names WHERE iri IN ({marks})", chunk):
+                rows[iri] = (labels, links, variants)
+            elsewhere.update(r[0] for r in self.db.execute(f"SELECT iri FROM elsewhere WHERE iri IN ({marks})", chunk))
+        return rows, elsewhere
 
     def graph(self, key: str) -> bytes | None:
         """The record graph of ``key`` as N-Triples; None when the build did not publish it."""
