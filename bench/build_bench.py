@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench" / "build")
+    ap.add_argument("--keep-nq", action="store_true",
+                    help="load the peer from the work folder's dataset.nq of an earlier run of the same records "
+                         "(same quads but for build timestamps) instead of dumping this build (15 min at 100k)")
     ap.add_argument("--write", action="store_true", help="write the results into bench/RESULTS.md (## Build)")
     ap.add_argument("--note", default="", help="free text added to the results (machine load etc.)")
     a = ap.parse_args(argv)
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         tm = re.search(r"^timings: (.*)$", out, re.M)
         if tm:
             timings.append({k: float(v) for k, v in re.findall(r"([\w+ ]+?) ([\d.]+) s(?:, |$)", tm.group(1))})
-        if i == 0:
+        if i == 0 and not (a.keep_nq and nq.is_file()):
             import pyoxigraph as ox
 
             current = (store / "builds" / (store / "CURRENT").read_text().strip() / "oxigraph")
