@@ -11,7 +11,8 @@ each answer into the prepared file (lod.oai.prepared, table ``names``); describi
 one indexed SELECT per document. The table also lists the resources that other graphs (record graphs,
 provenance) name (``elsewhere``): only those, and the things under ``{base}id/`` other than people,
 places and organisations, are looked up in the store as before; any other resource the table does
-not name has no name. Everything is looked up in the store when the build has no table (a remote store).
+not name has no name. Everything is looked up in the store when the build has no table, and with a
+remote store (whose being down must still give 503, not a page of an unknown build).
 
 The rules are those of :class:`lod.describe.Describer` (kept beside them, and held equal by
 tests/test_naming.py over the bundled records):
@@ -122,10 +123,12 @@ class NameLookups:
     def _from_table(self, needs: list[tuple[str, str]]) -> None:
         """Put what the build's names table (lod.naming) says about ``needs`` ((iri, "labels" | "links" |
         "variants")) into the memo, in one SELECT; what it does not hold is looked up in the store."""
+        if self.prepared is None or getattr(getattr(self.store, "layout", None), "root", None) is None:
+            return      # a remote store is asked: whether it answers is what the node reports (503)
         names = self._memo_dict()
         needs = [(v, what) for v, what in needs if (v, (what,)) not in names]
         missing = sorted({v for v, _ in needs})
-        if not missing or self.prepared is None:
+        if not missing:
             return
         try:
             files = self.prepared.of(self.store)

@@ -205,6 +205,7 @@ INVENTORY = {
     ("lod/mapping/vocab.py", "parse"): "the CRM RDFS and project vocabulary shipped in ontology/ (repository files)",
     ("lod/oai/formats.py", "fromstring"): "our own RDF/XML serialisation; XMLParser(resolve_entities=False, no_network=True)",
     ("lod/oai/prepared.py", "fromstring"): "our own prepared records; XMLParser(resolve_entities=False, no_network=True)",
+    ("lod/naming.py", "loads"): "names table variants our build wrote into the prepared file (JSON lists)",
     ("lod/oai/tokens.py", "loads"): "resumption token payload, only after its HMAC verified",
     ("lod/reconcile/cache.py", "loads"): "our cache files (JSON)",
     ("lod/reconcile/client.py", "loads"): "Wikidata API answers: JSON only",
