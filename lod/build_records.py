@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from lod.dumps import TurtleWriter, graph_checksum
 from lod.mapping import Mapper
-from lod.naming import ENTITY_KINDS
+from lod.naming import ALT_LABEL, ENTITY_KINDS, LABELS
 from lod.records import Record, RecordError
 from lod.validation import ValidationResult, validate_record
 
@@ -136,9 +136,7 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     return out
 
 
-_NAMING = tuple(f" <{p}> " for p in ("http://www.w3.org/2000/01/rdf-schema#label",
-                                      "http://www.w3.org/2004/02/skos/core#prefLabel",
-                                      "http://www.w3.org/2004/02/skos/core#altLabel"))
+_NAMING = tuple(f" {p} " for p in (*LABELS, ALT_LABEL))      # as N-Triples writes them: " <iri> "
 
 
 def named_in(lines: list[str], ids: str) -> list[str]:

@@ -102,6 +102,7 @@ class Describer(naming.NameLookups):
         self._names: dict[tuple[str, tuple[ox.NamedNode, ...]], list[Any]] = {}
         self._names_build: object = None
         self.entity_prefixes = naming.entity_prefixes(base)
+        self.ids = f"{base}id/"
         self.document_prefix = f"{base}id/document/"
         self._last_nt: tuple[object, str, bytes | None] | None = None
 
@@ -183,7 +184,7 @@ class Describer(naming.NameLookups):
         lines; the linked resources are read off the lines (lod.nt_lines). Half the CPU of the
         object path, which was most of an uncached request."""
         key = iri[len(self.document_prefix):]
-        ids = self.minter.base + "id/"
+        ids = self.ids
         linked, labelled = nt_lines.scan(nt)
         wanted: list[tuple[str, str, Any]] = []
         for v in linked:
@@ -245,7 +246,7 @@ class Describer(naming.NameLookups):
         have_label = {t.subject for t in out if t.predicate in LABELS}
         linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in out if isinstance(t.subject, ox.NamedNode)}
-        ids = self.minter.base + "id/"
+        ids = self.ids
         for r in sorted(linked, key=lambda n: n.value):
             v = r.value
             entity = v.startswith(self.entity_prefixes)

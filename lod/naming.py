@@ -100,7 +100,7 @@ class NameLookups:
     build's table first (one SELECT per document), then the store; kept per build.
 
     Expects of its host: ``store``, ``prepared`` (lod.oai.prepared.PreparedFiles or None), ``quads``,
-    ``naming_graphs``, ``ontology_graph``, ``authority_node``, ``entity_prefixes``, ``_names`` and
+    ``naming_graphs``, ``ontology_graph``, ``authority_node``, ``entity_prefixes``, ``ids``, ``_names`` and
     ``_names_build``.
     """
 
@@ -110,6 +110,7 @@ class NameLookups:
     ontology_graph: str
     authority_node: ox.NamedNode
     entity_prefixes: tuple[str, ...]
+    ids: str                                # {base}id/
     _names: dict[tuple[str, tuple[Any, ...]], Any]
     _names_build: object
 
@@ -138,7 +139,6 @@ class NameLookups:
         if found is None:
             return
         rows, elsewhere = found
-        ids = self.entity_prefixes[0].rsplit("/", 2)[0] + "/"      # {base}id/
         for v, what in needs:
             row = rows.get(v)
             if what == "links":                  # the table has every naming-graph statement: none is none
@@ -147,7 +147,7 @@ class NameLookups:
             value = None if row is None else row[0] if what == "labels" else row[2]
             if value is not None:
                 names[(v, (what,))] = value if what == "labels" else json.loads(value)
-            elif v not in elsewhere and not (v.startswith(ids) and not v.startswith(self.entity_prefixes)):
+            elif v not in elsewhere and not (v.startswith(self.ids) and not v.startswith(self.entity_prefixes)):
                 # named nowhere: no lookup (things under {base}id/ other than entities: the store answers)
                 names[(v, (what,))] = b"" if what == "labels" else []
 
