@@ -23,13 +23,16 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import requests
 
 from lod import __version__
 from lod.sparql.lexer import PUNCT, VAR, Token, matching
 from lod.sparql.safety import Analysis, ServiceClause
+
+if TYPE_CHECKING:
+    import requests
 
 MAX_BYTES = 32 * 1024 * 1024      # largest SERVICE answer read
 BIND_MAX = 2000                   # most candidate bindings sent along; more: plain SERVICE
@@ -58,11 +61,22 @@ class Federator:
         self.timeout = timeout
         self.max_rows = max_rows
         self.ua = user_agent
-        self.session = session or requests.Session()
+        self._session = session
         self.calls = 0
+
+    @property
+    def session(self) -> requests.Session:
+        """Made on the first SERVICE call: requests costs ~14 MB per server process that never makes one."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     # ------------------------------------------------------------------ HTTP
     def fetch(self, endpoint: str, query: str, deadline: float) -> Remote:
+        import requests
+
         budget = min(self.timeout, deadline - time.monotonic())
         if budget <= 0:
             raise ServiceError(f"SERVICE <{endpoint}>: no time left within the query's limit")
