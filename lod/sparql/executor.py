@@ -10,9 +10,12 @@ Admission: at most ``workers`` queries run; at most ``queue`` more wait; anythin
 at once with :class:`Overloaded` (HTTP 503 + Retry-After). A queued query's wait counts against its
 time limit.
 
-Memory: a worker keeps what a heavy query read in RocksDB's and pyoxigraph's caches for its whole life.
-One whose RSS has passed ``max_mb`` after an answer says so in its reply and exits; the answer stands,
-and a fresh worker starts in the background, as after a time limit (lod.sparql.worker).
+Memory: RocksDB keeps what a heavy query read (block caches, table readers) while the store is open.
+A worker whose RSS has passed ``max_mb`` after an answer closes its store once the reply is sent, and
+so does one idle for ``idle_s`` whose store holds more than ``idle_mb``: the next query reopens it
+(~10 ms, and colder caches). A worker that closing cannot bring under ``max_mb`` says so in its reply
+and exits; the answer stands, and a fresh worker starts in the background, as after a time limit
+(lod.sparql.worker).
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ class _Slot:
     (gunicorn, pytest, a script), and the child starts from a clean interpreter.
     """
 
-    def __init__(self, sandbox: bool, max_mb: int = 0) -> None:
+    def __init__(self, sandbox: bool, max_mb: int = 0, idle_s: float = 0.0, idle_mb: int = 0) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # Started through sh to raise its stack limit first (a process's main-thread stack is sized at
@@ -99,12 +102,13 @@ class _Slot:
             self.proc = subprocess.Popen(
                 ["/bin/sh", "-c", f'ulimit -s {STACK_KB} 2>/dev/null; exec "$@"', "lod-sparql-worker",
                  sys.executable, "-m", "lod.sparql.worker", str(theirs.fileno()), "1" if sandbox else "0",
-                 str(max_mb)],
+                 str(max_mb), str(idle_s), str(idle_mb)],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
         self.sandboxed = False
+        self._closing = threading.Lock()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         if not self.conn.poll(timeout):
@@ -117,24 +121,30 @@ class _Slot:
         return tag == "ready"
 
     def kill(self) -> None:
-        try:
-            self.proc.kill()
-            self.proc.wait(5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            self.conn.close()
+        """Idempotent and safe from two threads at once (a retirement's reaper and Executor.close): two
+        unguarded closes of one socket could both reach os.close, and the second fails or closes an fd
+        number already given to something else."""
+        with self._closing:
+            try:
+                self.proc.kill()
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            finally:
+                self.conn.close()
 
 
 class Executor:
     """Thread-safe; one per server process. Workers start on first use."""
 
     def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True, replace: bool = True,
-                 max_mb: int | None = None) -> None:
+                 max_mb: int | None = None, idle_s: float = 5.0, idle_mb: int = 32) -> None:
         self.size = max(1, workers)
         self.replace = replace    # start a new worker for one killed, crashed or retired (False: a one-shot command)
         # a worker past this RSS (MB) after an answer retires; 0 never; None: the sparql_worker_max_mb setting
         self.max_mb = _setting_max_mb() if max_mb is None else max(0, int(max_mb))
+        # a worker idle this long (s) closes its store when that holds more than idle_mb MB; 0 s: never
+        self.idle_s, self.idle_mb = max(0.0, idle_s), max(0, idle_mb)
         self.queue = max(0, queue)
         self.sandbox = sandbox
         self._cond = threading.Condition()
@@ -184,7 +194,7 @@ class Executor:
         for attempt in range(3):
             if self._closed:
                 return
-            slot = _Slot(self.sandbox, self.max_mb)
+            slot = _Slot(self.sandbox, self.max_mb, self.idle_s, self.idle_mb)
             if slot.wait_ready():
                 if self.sandbox and not slot.sandboxed:
                     log.warning("SPARQL worker could not install its network sandbox (seccomp); "
