@@ -64,7 +64,7 @@ SETTINGS: list[Setting] = [
     Setting("trust_proxy", False, "Trust X-Forwarded-* headers (set behind a reverse proxy).", _bool),
     Setting("inverse_page_size", 100, "Inverse links (documents citing a person) per description page.", int),
     Setting("cache_max_age", 3600, "Cache-Control max-age, in seconds, for data documents.", int),
-    Setting("response_cache_mb", 48, "Memory, in MiB, for whole responses kept per server process (data documents, 303s, VoID); 0 disables.", int),
+    Setting("response_cache_mb", 16, "Memory, in MiB, for whole responses kept per server process (data documents, 303s, VoID); 0 disables. Raise it for a small hot set of pages without a cache in front.", int),
     # --- dataset metadata ---
     Setting("dataset_title", "Cold War diplomatic records as Linked Open Data", "Dataset title (VoID, DCAT, OAI Identify)."),
     Setting("publisher", "History and Public Policy Program digital archive", "Publisher / data provider name."),
@@ -75,7 +75,7 @@ SETTINGS: list[Setting] = [
     Setting("sparql_timeout", 30.0, "Per-query time limit in seconds; the query is really stopped.", float),
     Setting("sparql_max_rows", 10000, "Result row cap; a truncated result says so.", int),
     Setting("sparql_workers", 1, "Query worker processes per server process (one server process per core already gives one per core; each holds its own store caches).", int),
-    Setting("sparql_worker_max_mb", 160, "Retire a query worker after an answer once its RSS has passed this many MB (the caches a heavy query filled go with it; a fresh worker starts in the background); 0 never retires.", int),
+    Setting("sparql_worker_max_mb", 160, "A query worker past this RSS (MB) after an answer closes its store, freeing what a heavy query cached (reopened on its next query); one still past it retires and a fresh worker starts. 0: never.", int),
     Setting("sparql_queue", 16, "Queries waiting for a worker before 503 + Retry-After.", int),
     Setting("sparql_result_cache", True, "Answer a repeated GET query (same text, Accept and published build) from the response cache; never for SERVICE, NOW(), RAND(), UUID(), STRUUID(), BNODE().", _bool),
     Setting("max_body", 1_000_000, "Largest accepted request body, in bytes.", int),

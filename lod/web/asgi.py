@@ -45,7 +45,7 @@ class Front:
                  max_bytes: int | None = None, inline: bool = True) -> None:
         self.app = flask_app
         if max_bytes is None:   # settings.response_cache_mb: three quarters here, the rest for lod.web.resources
-            max_bytes = int(getattr(flask_app.config.get("LOD_SETTINGS"), "response_cache_mb", 48)) * 3 * 2**18
+            max_bytes = int(getattr(flask_app.config.get("LOD_SETTINGS"), "response_cache_mb", 16)) * 3 * 2**18
         self.max_body = int(flask_app.config.get("MAX_CONTENT_LENGTH") or 1_000_000)
         store = flask_app.config.get("LOD_STORE")
         layout = getattr(store, "layout", None)
