@@ -14,7 +14,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sparql_support import make_store
@@ -226,14 +229,27 @@ def _store_files(pid: int, store_dir: str) -> list[str]:
     return found
 
 
+@contextmanager
+def _single(**kw: Any) -> Iterator[tuple[Executor, int]]:
+    """A one-worker pool (settings ``kw``) and its worker's pid; on leaving, the pool is closed and the
+    worker reaped."""
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=2, max_mb=0, **kw)
+    ex.start()
+    pid = 0
+    try:
+        pid = _one_worker(ex, baseline)
+        yield ex, pid
+        assert _one_worker(ex, baseline) == pid and ex.retired == 0     # the same process throughout
+    finally:
+        ex.close()
+    _assert_gone({pid})
+
+
 def test_an_idle_worker_closes_its_store_and_reopens_it_for_the_next_query(oxigraph_dir: str) -> None:
     """idle_s/idle_mb: the store (and what RocksDB cached for it) goes after a quiet spell; the same process
     answers the next query from a reopened store."""
-    baseline = _live_workers()
-    ex = Executor(workers=1, queue=2, max_mb=0, idle_s=0.3, idle_mb=0)
-    ex.start()
-    try:
-        pid = _one_worker(ex, baseline)
+    with _single(idle_s=0.3, idle_mb=0) as (ex, pid):
         assert _count(ex, oxigraph_dir, 1950) == N_DOCS
         assert _store_files(pid, oxigraph_dir), "the store is open after a query"
         deadline = time.monotonic() + 10
@@ -241,26 +257,15 @@ def test_an_idle_worker_closes_its_store_and_reopens_it_for_the_next_query(oxigr
             assert time.monotonic() < deadline, "an idle worker kept its store open"
             time.sleep(0.05)
         assert _count(ex, oxigraph_dir, 1955) == N_DOCS - 5
-        assert _one_worker(ex, baseline) == pid and ex.retired == 0
-    finally:
-        ex.close()
-    _assert_gone({pid})
 
 
 def test_a_busy_worker_keeps_its_store_open(oxigraph_dir: str) -> None:
     """Queries closer together than idle_s find the store open: no reopening between them."""
-    baseline = _live_workers()
-    ex = Executor(workers=1, queue=2, max_mb=0, idle_s=30, idle_mb=0)
-    ex.start()
-    try:
-        pid = _one_worker(ex, baseline)
+    with _single(idle_s=30, idle_mb=0) as (ex, pid):
         assert _count(ex, oxigraph_dir, 1950) == N_DOCS
         end = time.monotonic() + 0.5
         while time.monotonic() < end:               # never closed in between
             assert _store_files(pid, oxigraph_dir)
             time.sleep(0.02)
         assert _count(ex, oxigraph_dir, 1951) == N_DOCS - 1
-        assert _store_files(pid, oxigraph_dir) and ex.retired == 0
-    finally:
-        ex.close()
-    _assert_gone({pid})
+        assert _store_files(pid, oxigraph_dir)
