@@ -111,11 +111,11 @@ class _Slot:
         self._closing = threading.Lock()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
-        if not self.conn.poll(timeout):
-            return False
         try:
+            if not self.conn.poll(timeout):
+                return False
             tag, sandboxed = self.conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):     # killed meanwhile (Executor.close): its socket is closed
             return False
         self.sandboxed = bool(sandboxed)
         return tag == "ready"
@@ -151,6 +151,7 @@ class Executor:
         self._free: list[_Slot] = []
         self._all: set[_Slot] = set()
         self._leaving: set[_Slot] = set()   # retired workers not yet reaped
+        self._booting: set[_Slot] = set()   # started, not yet ready: close() stops these too
         self._waiting = 0
         self._starting = 0        # workers being spawned: a query may wait for one even when the queue is full
         self._started = False
@@ -195,7 +196,17 @@ class Executor:
             if self._closed:
                 return
             slot = _Slot(self.sandbox, self.max_mb, self.idle_s, self.idle_mb)
-            if slot.wait_ready():
+            with self._cond:
+                closed = self._closed           # close() came while the process was being started
+                if not closed:
+                    self._booting.add(slot)
+            if closed:
+                slot.kill()
+                return
+            ready = slot.wait_ready()
+            with self._cond:
+                self._booting.discard(slot)
+            if ready:
                 if self.sandbox and not slot.sandboxed:
                     log.warning("SPARQL worker could not install its network sandbox (seccomp); "
                                 "static checks still refuse SERVICE/FROM to foreign IRIs")
@@ -208,15 +219,18 @@ class Executor:
                     self._cond.notify()
                 return
             slot.kill()
+            if self._closed:
+                return
             log.error("SPARQL worker failed to start (attempt %d)", attempt + 1)
             time.sleep(0.5)
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            slots = list(self._all | self._leaving)
+            slots = list(self._all | self._leaving | self._booting)
             self._all.clear()
             self._leaving.clear()
+            self._booting.clear()
             self._free.clear()
             self._cond.notify_all()
         for s in slots:
