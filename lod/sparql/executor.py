@@ -141,7 +141,8 @@ class Executor:
                  max_mb: int | None = None, idle_s: float = 5.0, idle_mb: int = 32) -> None:
         self.size = max(1, workers)
         self.replace = replace    # start a new worker for one killed, crashed or retired (False: a one-shot command)
-        # a worker past this RSS (MB) after an answer retires; 0 never; None: the sparql_worker_max_mb setting
+        # a worker past this RSS (MB) after an answer closes its store, and retires if that is not enough;
+        # 0 never; None: the sparql_worker_max_mb setting
         self.max_mb = _setting_max_mb() if max_mb is None else max(0, int(max_mb))
         # a worker idle this long (s) closes its store when that holds more than idle_mb MB; 0 s: never
         self.idle_s, self.idle_mb = max(0.0, idle_s), max(0, idle_mb)

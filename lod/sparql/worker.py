@@ -38,19 +38,14 @@ def rss_bytes() -> int:
         return 0
 
 
-def _trim() -> None:
-    """Give freed heap pages back to the system (glibc); elsewhere nothing to do."""
+def _release() -> None:
+    """Once the last reference to the store is dropped (RocksDB closes and frees its caches): collect,
+    and give the freed heap back to the system (glibc's malloc_trim; elsewhere nothing more to do)."""
+    gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def _release() -> None:
-    """Once the last reference to the store is dropped (RocksDB closes and frees its caches): collect
-    and give the freed heap back to the system."""
-    gc.collect()
-    _trim()
 
 
 def serve(conn: Connection, sandbox: bool, max_bytes: int = 0, idle_s: float = 0.0, idle_bytes: int = 0) -> None:
