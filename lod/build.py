@@ -29,6 +29,7 @@ from lod.mapping import namespaces as ns
 from lod.mapping.vocab import CRM_RDFS, VOCAB_TTL, ontology_quads
 from lod.oai.prepared import Preparer
 from lod.records import Record, RecordError
+from lod.statistics import Stats, Tally
 from lod.store import Catalog, CatalogEntry, Layout, StoreError
 from lod.uris import Minter
 from lod.validation import ValidationResult, validate_record
@@ -68,6 +69,7 @@ class BuildReport:
     withdrawn: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)     # catalog entries newly marked deleted
     triples: int = 0
+    stats: Stats | None = None          # VoID counts of the published dataset (lod.statistics)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)   # stage -> seconds (read, map+load, dumps, ...)
     unknown_entities: dict[str, object] = field(default_factory=dict)   # minted for names not in the authority
@@ -287,6 +289,11 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     withdrawn: list[tuple[str, str, Path]] = []
     named: set[str] = set()         # labelled in record graphs (lod.naming)
     seen: dict[str, Path] = {}
+    tally = Tally(minter.base)
+
+    def shared(quads: list[ox.Quad]) -> list[ox.Quad]:
+        tally.add_quads(quads)
+        return quads
 
     def rel(path: Path) -> str:
         try:
@@ -299,11 +306,11 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
 
     def chunks(pipeline: Pipeline, nt: Background, ttl: Background, prov_dump: ProvenanceDump) -> Iterator[bytes]:
         """N-Quads for the bulk loader; bookkeeping, dumps and OAI as each record comes back."""
-        yield prov_dump.add(prov.header())
-        yield nquads(onto)
+        yield prov_dump.add(shared(prov.header()))
+        yield nquads(shared(onto))
         sha = hashlib.sha256(CRM_RDFS.read_bytes() + VOCAB_TTL.read_bytes()).hexdigest()
-        yield prov_dump.add(prov.graph(minter.ontology_graph, "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl",
-                                       sha))
+        yield prov_dump.add(shared(prov.graph(minter.ontology_graph,
+                                              "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha)))
         report.triples += len(onto)
         total = len(records)
         for done, p in enumerate(pipeline, 1):
@@ -338,13 +345,17 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             if p.oai is not None:
                 oai.put(p.key, p.oai)
             yield p.nt.replace(b" .\n", f" <{graph}> .\n".encode())
-            yield prov_dump.add(prov.graph(graph, rel(p.path), p.file_sha))
+            record_prov = prov.graph(graph, rel(p.path), p.file_sha)
+            yield prov_dump.add(record_prov)
+            if p.tally is not None:
+                tally.add_record(p.tally)
+            tally.add_provenance(record_prov)
             report.triples += p.triples
             report.published.append(p.key)
             old = previous.get(p.key)
             stamp = old.datestamp if old and not old.deleted and old.checksum == p.checksum else started
             entries.append(CatalogEntry(p.key, graph, p.checksum, stamp, False, p.title, sorted(p.sets),
-                                        rel(p.path)))
+                                        rel(p.path), p.date))
             set_names.update(p.sets)
         if progress and not total:
             progress("mapping", 0, 0)
@@ -352,9 +363,10 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         report.unknown_entities = minted
         auth = list(authority_quads(authority, minter, minted.values()))  # type: ignore[arg-type]
         report.warnings += [f"{rel(authority_path)}: {r.located()}" for r in validate_record(auth, "authority")]
-        yield nquads(auth)
+        yield nquads(shared(auth))
         report.triples += len(auth)
-        yield prov_dump.add(prov.graph(minter.authority_graph, rel(authority_path), _file_sha(authority_path)))
+        yield prov_dump.add(shared(prov.graph(minter.authority_graph, rel(authority_path),
+                                              _file_sha(authority_path))))
         enrichment = data / "wikidata" / "enrichment.ttl"
         extra: list[ox.Quad] = []
         if enrichment.is_file():
@@ -365,9 +377,10 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             except (SyntaxError, OSError, ValueError) as exc:
                 report.errors.append(RecordError(f"enrichment not loaded: {exc}", file=rel(enrichment)))
             else:
-                yield nquads(extra)
+                yield nquads(shared(extra))
                 report.triples += len(extra)
-                yield prov_dump.add(prov.graph(minter.enrichment_graph, rel(enrichment), _file_sha(enrichment)))
+                yield prov_dump.add(shared(prov.graph(minter.enrichment_graph, rel(enrichment),
+                                                      _file_sha(enrichment))))
         oai.put_names(naming.rows([(minter.authority_graph, auth), (minter.ontology_graph, onto),
                                    (minter.enrichment_graph, extra)], base=minter.base,
                                   authority_graph=minter.authority_graph, ontology_graph=minter.ontology_graph),
@@ -387,8 +400,9 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             store.bulk_load(Reader(chunks(pipeline, nt, ttl, prov_dump)), ox.RdfFormat.N_QUADS)
             report.timings["map+validate+load"] = time.monotonic() - t
             ended = [ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime), prov.g)]
-            store.extend(ended)
+            store.extend(shared(ended))
             store.flush()
+            report.stats = tally.stats()
             if progress:
                 progress("dumps", 0, 1)
             t = time.monotonic()
@@ -449,6 +463,7 @@ def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, 
         cat.put(entries + gone)
         cat.put_sets({k: v for k, v in set_names.items()})
         cat.set_meta(built_at=started, base_uri=settings.base_uri, version=__version__,
-                     triples=str(report.triples), records=str(len(entries)))
+                     triples=str(report.triples), records=str(len(entries)),
+                     **({"stats": report.stats.to_json()} if report.stats else {}))
     finally:
         cat.close()

@@ -33,6 +33,7 @@ from lod.dumps import TurtleWriter, graph_checksum
 from lod.mapping import Mapper
 from lod.naming import ALT_LABEL, ENTITY_KINDS, LABELS
 from lod.records import Record, RecordError
+from lod.statistics import RecordTally, record_tally
 from lod.validation import ValidationResult, validate_record
 
 Progress = Callable[[str, int, int], None]
@@ -65,6 +66,8 @@ class Processed:
     oai: tuple[bytes, ...] | None = None
     file_sha: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    tally: RecordTally | None = None    # its share of the dataset statistics (lod.statistics)
+    date: str = ""           # the document's earliest dcterms:date (the catalog lists documents by it)
 
     @property
     def accepted(self) -> bool:
@@ -123,6 +126,8 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
         out.triples = len(lines)
         out.nt = "".join(lines).encode()
         out.named = named_in(lines, job.mapper.minter.base + "id/")
+        out.tally = record_tally(lines, job.mapper.minter.base)
+        out.date = document_date(mapped.quads, job.mapper.minter.document(rec.key))
         out.ttl = ttl.render(lines)
         try:
             out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -150,6 +155,14 @@ def named_in(lines: list[str], ids: str) -> list[str]:
             if not iri.startswith(ids) or iri[len(ids):].partition("/")[0] in ENTITY_KINDS:
                 out[iri] = None
     return list(out)
+
+
+_DATE = ox.NamedNode("http://purl.org/dc/terms/date")
+
+
+def document_date(quads: list[ox.Quad], document: str) -> str:
+    doc = ox.NamedNode(document)
+    return min((q.object.value for q in quads if q.subject == doc and q.predicate == _DATE), default="")
 
 
 def _work(bounds: tuple[int, int]) -> list[Processed]:

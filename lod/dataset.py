@@ -1,7 +1,7 @@
 """The dataset as a whole, without Flask: VoID + DCAT description, statistics, sitemap, robots.txt,
 and the browse/search listings of the HTML home.
 
-Statistics need whole-store counts, so they are computed once per build and cached by build id.
+Statistics are whole-store counts: the build keeps them (lod.statistics) in the catalog.
 Every value put into a SPARQL query here is a term printed by pyoxigraph (escaped), never raw text.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -17,63 +17,34 @@ import pyoxigraph as ox
 
 from lod.mapping.namespaces import CRM, DCT, OWL, RDF, RDFS, XSD
 from lod.render import DCAT, FOAF, VOID
-from lod.uris import iri_to_uri
+from lod.statistics import ENTITY_KINDS, Stats, count_of, scan
+from lod.uris import Minter, iri_to_uri
 
-WIKIDATA = "http://www.wikidata.org/entity/"
 VOCABULARIES = (CRM, DCT, RDFS, OWL, "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/prov#",
                 FOAF, VOID, DCAT)
 SITEMAP_MAX = 50000
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-ENTITY_KINDS = ("person", "place", "organization", "group")
-
-
-@dataclass
-class Stats:
-    triples: int
-    documents: int
-    entities: int
-    classes: dict[str, int]
-    linksets: dict[str, int]          # entity kind -> owl:sameAs links to Wikidata
-    people: int = 0
-    kinds: dict[str, int] = field(default_factory=dict)
 
 
 _stats_cache: dict[tuple[int, str], Stats] = {}
 _lock = threading.Lock()
 
 
-def _n(value: Any) -> int:
-    return int(value.value) if value is not None else 0
-
-
 def statistics(store: Any, base: str) -> Stats:
-    """Counts over the published build (cached per build)."""
+    """Counts over the published build: those the build kept (lod.statistics), else counted once per
+    build and process by reading the whole store (a remote store, a build made before builds kept them)."""
+    meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
+    if meta.get("stats") and meta.get("base_uri") == base:
+        try:
+            return Stats.from_json(meta["stats"])
+        except (ValueError, TypeError):
+            pass                                  # unreadable: count them instead
     build = getattr(getattr(store, "build", None), "name", "remote")
-    key = (id(store), f"{build}\0{base}")
+    key = (id(store), f"{build}\0{base}\0{meta.get('built_at', '')}")
     with _lock:
         if key in _stats_cache:
             return _stats_cache[key]
-    if getattr(store, "oxigraph", None) is not None:
-        triples = len(store.oxigraph)            # every quad of every named graph
-    else:
-        triples = _n(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))["n"])
-    classes = {row["c"].value: _n(row["n"]) for row in store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)")}
-    ids = str(ox.Literal(base + "id/"))
-    entities = _n(next(iter(store.query(
-        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), {ids})) }}")))["n"])
-    kinds: dict[str, int] = {}
-    linksets: dict[str, int] = {}
-    for kind in ("document", *ENTITY_KINDS):
-        prefix = str(ox.Literal(f"{base}id/{kind}/"))
-        kinds[kind] = _n(next(iter(store.query(
-            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?c FILTER(STRSTARTS(STR(?s), {prefix})) }}")))["n"])
-        if kind != "document":
-            linksets[kind] = _n(next(iter(store.query(
-                f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{OWL}sameAs> ?o "
-                f"FILTER(STRSTARTS(STR(?s), {prefix}) && STRSTARTS(STR(?o), \"{WIKIDATA}\")) }}")))["n"])
-    stats = Stats(triples=triples, documents=kinds["document"], entities=entities, classes=classes,
-                  linksets={k: v for k, v in linksets.items() if v}, people=kinds["person"], kinds=kinds)
+    stats = scan(store, base)
     with _lock:
         if len(_stats_cache) > 16:
             _stats_cache.clear()
@@ -266,6 +237,10 @@ def search(store: Any, base: str, *, title: str = "", person: str = "", date_fro
             raise SearchError(name, "at most 200 characters")
     if page < 1:
         raise SearchError("page", "a positive integer is expected")
+    if not (title.strip() or person.strip() or date_from or date_to):
+        listed = _listing(store, base, page, page_size)
+        if listed is not None:
+            return listed
     where = [f"?doc a <{CRM}E31_Document> ; <{DCT}title> ?title .",
              f"OPTIONAL {{ ?doc <{DCT}date> ?date }}"]
     if title.strip():
@@ -286,11 +261,24 @@ def search(store: Any, base: str, *, title: str = "", person: str = "", date_fro
     if date_to:
         where.append(f"FILTER(BOUND(?date) && SUBSTR(STR(?date), 1, {len(date_to)}) <= {ox.Literal(date_to)})")
     body = " ".join(where)
-    total = _n(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ {body} }}")))["n"])
+    total = count_of(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ {body} }}")))["n"])
     rows = store.query(
         f"SELECT ?doc (SAMPLE(?title) AS ?t) (MIN(STR(?date)) AS ?d) WHERE {{ {body} }} GROUP BY ?doc "
         f"ORDER BY ?d ?doc LIMIT {page_size} OFFSET {(page - 1) * page_size}")
     hits = [Hit(r["doc"].value, r["t"].value if r["t"] else "", r["d"].value if r["d"] else "") for r in rows]
+    return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
+
+
+def _listing(store: Any, base: str, page: int, page_size: int) -> SearchResult | None:
+    """The unfiltered listing (every home page) from the catalog's date index; None where the catalog
+    cannot answer (a remote store, an older build), and the query below does."""
+    listing = getattr(getattr(store, "catalog", None), "listing", None)
+    found = listing(offset=(page - 1) * page_size, limit=page_size) if listing is not None else None
+    if found is None:
+        return None
+    total, rows = found
+    minter = Minter(base)
+    hits = [Hit(minter.document(key), title, date) for key, title, date in rows]
     return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
 
 
@@ -303,4 +291,4 @@ def people(store: Any, base: str) -> list[tuple[str, str, int]]:
         f"FILTER(STRSTARTS(STR(?who), {prefix})) "
         f"OPTIONAL {{ {{ ?doc <{CRM}P67_refers_to> ?who }} UNION "
         f"{{ ?doc <{CRM}P70_documents>/<{CRM}P11_had_participant> ?who }} }} }} GROUP BY ?who ORDER BY ?label")
-    return [(r["who"].value, r["label"].value, _n(r["n"])) for r in rows]
+    return [(r["who"].value, r["label"].value, count_of(r["n"])) for r in rows]

@@ -83,7 +83,7 @@ def build_remote(settings: Any, *, progress: pipeline.Progress | None = None) ->
 
 
 def _row(e: CatalogEntry | None) -> tuple[Any, ...] | None:
-    return None if e is None else (e.graph, e.checksum, e.datestamp, e.deleted, e.title, e.sets, e.source)
+    return None if e is None else (e.graph, e.checksum, e.datestamp, e.deleted, e.title, e.sets, e.source, e.date)
 
 
 def _sync_graphs(oxigraph_dir: Path, entries: list[CatalogEntry], remote: dict[str, str], minter: Minter,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from lod.remote import RemoteStore
 
 NS = "urn:x-lod:catalog:"
-FIELDS = ("key", "graph", "checksum", "datestamp", "deleted", "title", "sets", "source")
+FIELDS = ("key", "graph", "checksum", "datestamp", "deleted", "title", "sets", "source", "date")
 # Update requests are batched, within limits measured on Virtuoso 07.20: its SPARQL parser gives up
 # ("memory exhausted") past ~4,990 triples in one INSERT DATA, and refuses a request of ~2,000
 # operations ("Query too large"). Throughput there peaks around 2,000 triples per operation.
@@ -112,7 +112,7 @@ class RemoteCatalog:
             out.append(CatalogEntry(key=v["key"], graph=v.get("graph", ""), checksum=v.get("checksum", ""),
                                     datestamp=v.get("datestamp", ""), deleted=v.get("deleted") == "1",
                                     title=v.get("title", ""), sets=json.loads(v.get("sets", "[]")),
-                                    source=v.get("source", "")))
+                                    source=v.get("source", ""), date=v.get("date", "")))
         return out
 
     def _ordered(self, pattern: str, where: str, sort: str, limit: int) -> list[str]:
@@ -172,7 +172,7 @@ class RemoteCatalog:
             s = f"<{self.subject(e.key)}>"
             values = {"key": e.key, "graph": e.graph, "checksum": e.checksum, "datestamp": e.datestamp,
                       "deleted": "1" if e.deleted else "0", "title": e.title, "sets": json.dumps(e.sets),
-                      "source": e.source, "order": f"{e.datestamp} {e.key}"}
+                      "source": e.source, "date": e.date, "order": f"{e.datestamp} {e.key}"}
             triples = [f"{s} <{NS}{k}> {lit(v)} ." for k, v in values.items()]
             triples += [f"{s} <{NS}set> {lit(x)} ." for x in e.sets]
             ops.append(([s], triples))

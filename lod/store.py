@@ -108,14 +108,16 @@ class CatalogEntry:
     title: str = ""
     sets: list[str] = field(default_factory=list)
     source: str = ""             # the record file it came from
+    date: str = ""               # the document's earliest dcterms:date, as written ("" when undated)
 
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY, graph TEXT NOT NULL, checksum TEXT NOT NULL, datestamp TEXT NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL DEFAULT '', sets TEXT NOT NULL DEFAULT '[]',
-    source TEXT NOT NULL DEFAULT '');
+    source TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, key);
+CREATE INDEX IF NOT EXISTS records_by_date ON records (deleted, date, key);
 CREATE TABLE IF NOT EXISTS record_sets (set_spec TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (set_spec, key));
 CREATE INDEX IF NOT EXISTS record_sets_by_key ON record_sets (key, set_spec);
 CREATE TABLE IF NOT EXISTS sets (set_spec TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -139,6 +141,7 @@ class Catalog:
             self.db = sqlite3.connect(self.path, check_same_thread=False)
             self.db.executescript(SCHEMA)
         self.db.row_factory = sqlite3.Row
+        self.dated = any(r["name"] == "date" for r in self.db.execute("PRAGMA table_info(records)"))
 
     def close(self) -> None:
         self.db.close()
@@ -148,8 +151,9 @@ class Catalog:
         with self.db:
             for e in entries:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?)",
-                    (e.key, e.graph, e.checksum, e.datestamp, int(e.deleted), e.title, json.dumps(e.sets), e.source))
+                    "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?)",
+                    (e.key, e.graph, e.checksum, e.datestamp, int(e.deleted), e.title, json.dumps(e.sets), e.source,
+                     e.date))
                 self.db.execute("DELETE FROM record_sets WHERE key = ?", (e.key,))
                 self.db.executemany("INSERT OR IGNORE INTO record_sets VALUES (?, ?)", [(s, e.key) for s in e.sets])
 
@@ -177,6 +181,17 @@ class Catalog:
     def all(self) -> Iterator[CatalogEntry]:
         for row in self.db.execute("SELECT * FROM records ORDER BY key"):
             yield _entry(row)
+
+    def listing(self, *, offset: int, limit: int) -> tuple[int, list[tuple[str, str, str]]] | None:
+        """(total, [(key, title, date)]): published records by document date, then key, as the home and
+        browse pages list them, from an index rather than a sort of every document in the store.
+        None for a catalog written before builds kept the dates."""
+        if not self.dated:
+            return None
+        total = self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
+        rows = self.db.execute("SELECT key, title, date FROM records WHERE deleted = 0 ORDER BY date, key "
+                               "LIMIT ? OFFSET ?", (limit, offset))
+        return total, [(r["key"], r["title"], r["date"]) for r in rows]
 
     def sets(self) -> dict[str, str]:
         return {r["set_spec"]: r["name"] for r in self.db.execute("SELECT * FROM sets ORDER BY set_spec")}
@@ -222,7 +237,7 @@ class Catalog:
 def _entry(row: sqlite3.Row) -> CatalogEntry:
     return CatalogEntry(key=row["key"], graph=row["graph"], checksum=row["checksum"], datestamp=row["datestamp"],
                         deleted=bool(row["deleted"]), title=row["title"], sets=json.loads(row["sets"]),
-                        source=row["source"])
+                        source=row["source"], date=row["date"] if "date" in row.keys() else "")
 
 
 # ----------------------------------------------------------------------------------- reading

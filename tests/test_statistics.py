@@ -1,0 +1,163 @@
+"""Dataset statistics kept by the build (lod.statistics) against the same counts by SPARQL over the
+published store, and the catalog's date listing against the SPARQL listing it replaces."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lod import dataset
+from lod.statistics import RecordTally, Stats, Tally, record_tally, scan
+from lod.store import EmbeddedStore
+from tests.conftest import Built, build_into
+
+BASE = "http://localhost:8080/"
+T = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+SAME = "<http://www.w3.org/2002/07/owl#sameAs>"
+
+
+def _catalog(built: Built) -> Path:
+    return EmbeddedStore(built.store).build / "catalog.sqlite"
+
+
+def _kept(built: Built) -> Stats:
+    return Stats.from_json(EmbeddedStore(built.store).catalog.meta()["stats"])
+
+
+def test_the_bundled_build_keeps_the_counts_a_scan_of_its_store_gives(built: Built) -> None:
+    kept, scanned = _kept(built), scan(EmbeddedStore(built.store), built.base)
+    assert kept == scanned
+    assert kept.documents == len(built.report.published) > 0
+    assert kept.people > 0 and kept.linksets.get("person", 0) > 0
+    assert kept.triples == built.report.stats.triples
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """600 records shaped like the real ones (bench.generate): shared people, places, subjects."""
+    from bench.generate import write_data
+
+    tmp = tmp_path_factory.mktemp("generated")
+    return build_into(tmp, data=write_data(600, tmp / "data", seed=3, progress=False))
+
+
+def test_generated_records_keep_the_counts_a_scan_of_their_store_gives(generated: Built) -> None:
+    kept, scanned = _kept(generated), scan(EmbeddedStore(generated.store), generated.base)
+    assert kept == scanned
+    assert kept.documents == 600
+    assert kept.entities > kept.documents + kept.people     # creations, identifiers, titles... each counted
+
+
+def test_statistics_reads_the_kept_counts_without_querying_the_store(built: Built) -> None:
+    store = EmbeddedStore(built.store)
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("the store was queried")
+
+    store.query = refuse  # type: ignore[method-assign]
+    assert dataset.statistics(store, built.base) == _kept(built)
+
+
+@pytest.mark.parametrize("value", [None, "{not json", '{"triples": 1}', "[]"])
+def test_a_build_without_readable_counts_is_counted_by_scanning(built: Built, tmp_path: Path,
+                                                                value: str | None) -> None:
+    """Builds made before the build kept counts (or a damaged value) still answer, the slow way."""
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(built.store, copy)
+    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
+    with db:
+        if value is None:
+            db.execute("DELETE FROM meta WHERE name = 'stats'")
+        else:
+            db.execute("UPDATE meta SET value = ? WHERE name = 'stats'", (value,))
+    db.close()
+    store = EmbeddedStore(copy)
+    assert dataset.statistics(store, built.base) == scan(store, built.base) == _kept(built)
+
+
+def test_kept_counts_are_not_used_for_another_base_uri(built: Built) -> None:
+    other = "https://archive.example.org/"
+    assert dataset.statistics(EmbeddedStore(built.store), other) == scan(EmbeddedStore(built.store), other)
+
+
+def test_record_tally_reads_types_links_and_blank_nodes() -> None:
+    doc, person = f"<{BASE}id/document/7>", f"<{BASE}id/person/ada>"
+    lines = [f"{doc} {T} <http://www.cidoc-crm.org/cidoc-crm/E31_Document> .\n",
+             f"{doc} <http://purl.org/dc/terms/title> \"A > B <c>\" .\n",
+             f"_:b1 {T} <http://www.cidoc-crm.org/cidoc-crm/E52_Time-Span> .\n",
+             f"{person} {T} <http://www.cidoc-crm.org/cidoc-crm/E21_Person> .\n",
+             f"{person} {SAME} <http://www.wikidata.org/entity/Q7259> .\n",
+             f"<{BASE}vocab/subject/x> {T} <http://www.w3.org/2004/02/skos/core#Concept> .\n"]
+    t = record_tally(lines, BASE)
+    assert t.quads == 6
+    assert t.entities == 1                       # the document; the person is shared, the blank node no IRI
+    assert t.kinds == {"document": 1}
+    assert t.classes == {"http://www.cidoc-crm.org/cidoc-crm/E31_Document": 1,
+                         "http://www.cidoc-crm.org/cidoc-crm/E52_Time-Span": 1}
+    assert sorted(t.shared_types) == [(f"{BASE}id/person/ada", "http://www.cidoc-crm.org/cidoc-crm/E21_Person"),
+                                      (f"{BASE}vocab/subject/x", "http://www.w3.org/2004/02/skos/core#Concept")]
+    assert t.shared_ids == [f"{BASE}id/person/ada"] and t.shared_links == [f"{BASE}id/person/ada"]
+
+
+def test_a_person_in_many_records_is_counted_once() -> None:
+    tally = Tally(BASE)
+    for key in ("1", "2", "3"):
+        tally.add_record(record_tally([
+            f"<{BASE}id/document/{key}> {T} <http://www.cidoc-crm.org/cidoc-crm/E31_Document> .\n",
+            f"<{BASE}id/person/ada> {T} <http://www.cidoc-crm.org/cidoc-crm/E21_Person> .\n",
+            f"<{BASE}id/person/ada> {SAME} <http://www.wikidata.org/entity/Q7259> .\n"], BASE))
+    tally.add_record(RecordTally())
+    s = tally.stats()
+    assert (s.documents, s.people, s.entities, s.triples) == (3, 1, 4, 9)
+    assert s.linksets == {"person": 1}
+    assert s.classes == {"http://www.cidoc-crm.org/cidoc-crm/E31_Document": 3,
+                         "http://www.cidoc-crm.org/cidoc-crm/E21_Person": 1}
+
+
+# ----------------------------------------------------------------------------------- listing
+def _sparql_listing(store: EmbeddedStore, base: str, page: int, size: int) -> dataset.SearchResult:
+    store.catalog.dated = False
+    try:
+        return dataset.search(store, base, page=page, page_size=size)
+    finally:
+        store.catalog.dated = True
+
+
+@pytest.mark.parametrize("page", [1, 2, 7, 40])
+def test_the_catalog_lists_documents_as_the_query_did(generated: Built, page: int) -> None:
+    store = EmbeddedStore(generated.store)
+    assert store.catalog.dated
+    listed = dataset.search(store, generated.base, page=page, page_size=20)
+    assert listed == _sparql_listing(store, generated.base, page, 20)
+    assert listed.total == 600 and listed.pages == 30
+    assert len(listed.hits) == (20 if page <= 30 else 0)
+
+
+def test_a_filtered_search_still_asks_the_store(generated: Built) -> None:
+    store = EmbeddedStore(generated.store)
+    everything = dataset.search(store, generated.base, page_size=1000)
+    some = dataset.search(store, generated.base, date_from="1960", page_size=1000)
+    assert 0 < some.total < everything.total
+    assert all(h.date >= "1960" for h in some.hits)
+
+
+def test_a_catalog_without_dates_lists_by_query(built: Built, tmp_path: Path) -> None:
+    """A build made before the catalog kept document dates: the listing comes from the store."""
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(built.store, copy)
+    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
+    with db:
+        db.execute("DROP INDEX records_by_date")
+        db.execute("ALTER TABLE records DROP COLUMN date")
+    db.close()
+    store = EmbeddedStore(copy)
+    assert not store.catalog.dated and store.catalog.listing(offset=0, limit=5) is None
+    assert dataset.search(store, built.base, page_size=5) == dataset.search(EmbeddedStore(built.store), built.base,
+                                                                             page_size=5)
+    assert store.catalog.get(built.report.published[0]).date == ""
