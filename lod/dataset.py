@@ -237,8 +237,8 @@ def search(store: Any, base: str, *, title: str = "", person: str = "", date_fro
             raise SearchError(name, "at most 200 characters")
     if page < 1:
         raise SearchError("page", "a positive integer is expected")
-    if not (title.strip() or person.strip() or date_from or date_to):
-        listed = _listing(store, base, page, page_size)
+    if not person.strip():
+        listed = _listing(store, base, page, page_size, title.strip(), date_from, date_to)
         if listed is not None:
             return listed
     where = [f"?doc a <{CRM}E31_Document> ; <{DCT}title> ?title .",
@@ -269,11 +269,13 @@ def search(store: Any, base: str, *, title: str = "", person: str = "", date_fro
     return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
 
 
-def _listing(store: Any, base: str, page: int, page_size: int) -> SearchResult | None:
-    """The unfiltered listing (every home page) from the catalog's date index; None where the catalog
-    cannot answer (a remote store, an older build), and the query below does."""
+def _listing(store: Any, base: str, page: int, page_size: int, words: str, date_from: str,
+             date_to: str) -> SearchResult | None:
+    """Documents by title words and dates from the catalog (every home page is one); None where the
+    catalog cannot answer (a remote store, an older build), and the query below does."""
     listing = getattr(getattr(store, "catalog", None), "listing", None)
-    found = listing(offset=(page - 1) * page_size, limit=page_size) if listing is not None else None
+    found = listing(offset=(page - 1) * page_size, limit=page_size, words=words, date_from=date_from,
+                    date_to=date_to) if listing is not None else None
     if found is None:
         return None
     total, rows = found

@@ -142,6 +142,8 @@ class Catalog:
             self.db.executescript(SCHEMA)
         self.db.row_factory = sqlite3.Row
         self.dated = any(r["name"] == "date" for r in self.db.execute("PRAGMA table_info(records)"))
+        # SPARQL's LCASE lowers all of Unicode; SQLite's lower() only ASCII
+        self.db.create_function("lcase", 1, str.lower, deterministic=True)
 
     def close(self) -> None:
         self.db.close()
@@ -182,15 +184,33 @@ class Catalog:
         for row in self.db.execute("SELECT * FROM records ORDER BY key"):
             yield _entry(row)
 
-    def listing(self, *, offset: int, limit: int) -> tuple[int, list[tuple[str, str, str]]] | None:
+    def listing(self, *, offset: int, limit: int, words: str = "", date_from: str = "",
+                date_to: str = "") -> tuple[int, list[tuple[str, str, str]]] | None:
         """(total, [(key, title, date)]): published records by document date, then key, as the home and
-        browse pages list them, from an index rather than a sort of every document in the store.
-        None for a catalog written before builds kept the dates."""
+        browse pages list them, optionally those whose title contains ``words`` (any case) and whose date
+        is within ``date_from``..``date_to`` (prefixes: 1956, 1956-10): from the catalog rather than a
+        scan and sort of every document in the store. None for a catalog written before builds kept
+        the dates."""
         if not self.dated:
             return None
-        total = self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 0").fetchone()[0]
-        rows = self.db.execute("SELECT key, title, date FROM records WHERE deleted = 0 ORDER BY date, key "
-                               "LIMIT ? OFFSET ?", (limit, offset))
+        where, args = ["deleted = 0"], []
+        if words:
+            where.append("instr(lcase(title), ?) > 0")
+            args.append(words.lower())
+        if date_from:
+            where.append("date != '' AND date >= ?")
+            args.append(date_from)
+        if date_to:
+            where.append("date != '' AND substr(date, 1, ?) <= ?")
+            args += [len(date_to), date_to]
+        cond = " AND ".join(where)
+        if words:        # lowering every title is the cost: once, for the count and the page together
+            found = self.db.execute(f"SELECT key, title, date FROM records WHERE {cond} ORDER BY date, key",
+                                    args).fetchall()
+            return len(found), [(r["key"], r["title"], r["date"]) for r in found[offset:offset + limit]]
+        total = self.db.execute(f"SELECT COUNT(*) FROM records WHERE {cond}", args).fetchone()[0]
+        rows = self.db.execute(f"SELECT key, title, date FROM records WHERE {cond} ORDER BY date, key "
+                               "LIMIT ? OFFSET ?", [*args, limit, offset])
         return total, [(r["key"], r["title"], r["date"]) for r in rows]
 
     def sets(self) -> dict[str, str]:
