@@ -4,8 +4,8 @@ each the first request a fresh `lod serve` worker answers (nothing cached in the
     python -m bench.pages_bench [--records 10000] [--reps 3] [--store DIR] [--write]
 
 Peer, same run, same quads: a copy of the build whose catalog lacks what the build now keeps (the
-VoID counts of lod.statistics and the document dates behind the listing), so the server counts and
-sorts over the store, as every build did before. The copy shares the Oxigraph files (hard links);
+VoID counts and the people index of lod.statistics, the document dates behind the listing and the
+searches by title and date), so the server counts and sorts over the store, as every build did before. The copy shares the Oxigraph files (hard links);
 only its catalog.sqlite differs. Timings are wall clock per request; the worker's RSS is read from
 /proc after the requests. --write replaces the "## Dataset pages" section of bench/RESULTS.md.
 """
@@ -65,6 +65,7 @@ def scan_copy(store: Path, dest: Path) -> Path:
         db.execute("DELETE FROM meta WHERE name = 'stats'")
         db.execute("DROP INDEX IF EXISTS records_by_date")
         db.execute("ALTER TABLE records DROP COLUMN date")
+        db.execute("DROP TABLE IF EXISTS people")
     db.close()
     return dest
 
@@ -113,8 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     lines = [f"`python -m bench.pages_bench --records {a.records} --reps {a.reps}` "
              f"({time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}). First request "
              "of each page in a fresh worker, medians (min-max) of the runs; *kept*: this build's catalog; "
-             "*scan*: the same build with its catalog stripped of the kept counts and dates (the server "
-             "counts and sorts over the store, as before the build kept them).", "",
+             "*scan*: the same build with its catalog stripped of the kept counts, people index and dates (the "
+             "server counts and sorts over the store, as before the build kept them).", "",
              "| page | kept, ms | scan, ms | scan / kept |", "|---|---|---|---|"]
     for name in PAGES:
         k = [r[name] for r in runs["kept"]]

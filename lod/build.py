@@ -70,6 +70,7 @@ class BuildReport:
     deleted: list[str] = field(default_factory=list)     # catalog entries newly marked deleted
     triples: int = 0
     stats: Stats | None = None          # VoID counts of the published dataset (lod.statistics)
+    people: list[tuple[str, str, int]] | None = None    # the people index: (IRI, label, documents)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)   # stage -> seconds (read, map+load, dumps, ...)
     unknown_entities: dict[str, object] = field(default_factory=dict)   # minted for names not in the authority
@@ -363,7 +364,8 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         report.unknown_entities = minted
         auth = list(authority_quads(authority, minter, minted.values()))  # type: ignore[arg-type]
         report.warnings += [f"{rel(authority_path)}: {r.located()}" for r in validate_record(auth, "authority")]
-        yield nquads(shared(auth))
+        tally.add_authority(auth)
+        yield nquads(auth)
         report.triples += len(auth)
         yield prov_dump.add(shared(prov.graph(minter.authority_graph, rel(authority_path),
                                               _file_sha(authority_path))))
@@ -403,6 +405,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             store.extend(shared(ended))
             store.flush()
             report.stats = tally.stats()
+            report.people = tally.people()
             if progress:
                 progress("dumps", 0, 1)
             t = time.monotonic()
@@ -462,6 +465,8 @@ def _write_catalog(path: Path, entries: list[CatalogEntry], previous: dict[str, 
     try:
         cat.put(entries + gone)
         cat.put_sets({k: v for k, v in set_names.items()})
+        if report.people is not None:
+            cat.put_people(report.people)
         cat.set_meta(built_at=started, base_uri=settings.base_uri, version=__version__,
                      triples=str(report.triples), records=str(len(entries)),
                      **({"stats": report.stats.to_json()} if report.stats else {}))

@@ -33,7 +33,7 @@ from lod.dumps import TurtleWriter, graph_checksum
 from lod.mapping import Mapper
 from lod.naming import ALT_LABEL, ENTITY_KINDS, LABELS
 from lod.records import Record, RecordError
-from lod.statistics import RecordTally, record_tally
+from lod.statistics import RecordTally, mentions, record_tally
 from lod.validation import ValidationResult, validate_record
 
 Progress = Callable[[str, int, int], None]
@@ -128,6 +128,7 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
         out.named = named_in(lines, job.mapper.minter.base + "id/")
         out.tally = record_tally(lines, job.mapper.minter.base)
         out.date = document_date(mapped.quads, job.mapper.minter.document(rec.key))
+        out.tally.mentions = mentions(mapped.quads)
         out.ttl = ttl.render(lines)
         try:
             out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()

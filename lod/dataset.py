@@ -285,7 +285,12 @@ def _listing(store: Any, base: str, page: int, page_size: int, words: str, date_
 
 
 def people(store: Any, base: str) -> list[tuple[str, str, int]]:
-    """(IRI, label, number of documents) of every person, organisation and place, by label."""
+    """(IRI, label, number of documents) of every person, organisation and place, by label: as the build
+    kept them, else by a query that reads every mention in the store."""
+    kept = getattr(getattr(store, "catalog", None), "people", None)
+    rows = kept() if kept is not None and store.catalog.meta().get("base_uri") == base else None
+    if rows is not None:
+        return rows
     prefix = str(ox.Literal(base + "id/"))
     rows = store.query(
         f"SELECT ?who (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ "

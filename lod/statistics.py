@@ -28,6 +28,10 @@ KINDS = ("document", *ENTITY_KINDS)
 WIKIDATA = "http://www.wikidata.org/entity/"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+CRM = "http://www.cidoc-crm.org/cidoc-crm/"
+_REFERS, _DOCUMENTS, _PARTICIPANT = (ox.NamedNode(CRM + p) for p in ("P67_refers_to", "P70_documents",
+                                                                    "P11_had_participant"))
 _TYPE_TOKEN = f" <{TYPE}> <"
 _SAME_AS_TOKEN = f" <{SAME_AS}> <{WIKIDATA}"
 
@@ -61,6 +65,26 @@ class RecordTally:
     shared_types: list[tuple[str, str]] = field(default_factory=list)
     shared_ids: list[str] = field(default_factory=list)
     shared_links: list[str] = field(default_factory=list)
+    mentions: dict[str, int] = field(default_factory=dict)  # IRI -> its documents in this record graph
+
+
+def mentions(quads: Iterable[ox.Quad]) -> dict[str, int]:
+    """What the people index counts, within one record graph: for each IRI, the subjects that refer to
+    it (crm:P67) or document an event it took part in (crm:P70 / crm:P11)."""
+    quads = list(quads)
+    documented: dict[Any, set[Any]] = {}
+    for q in quads:
+        if q.predicate == _DOCUMENTS:
+            documented.setdefault(q.object, set()).add(q.subject)
+    by: dict[str, set[Any]] = {}
+    for q in quads:
+        if not isinstance(q.object, ox.NamedNode):
+            continue
+        if q.predicate == _REFERS:
+            by.setdefault(q.object.value, set()).add(q.subject)
+        elif q.predicate == _PARTICIPANT and q.subject in documented:
+            by.setdefault(q.object.value, set()).update(documented[q.subject])
+    return {iri: len(docs) for iri, docs in by.items()}
 
 
 def _kind(iri: str, ids: str) -> str | None:
@@ -137,6 +161,8 @@ class Tally:
         self.shared_types: set[tuple[str, str]] = set()
         self.shared_ids: set[str] = set()
         self.shared_links: set[str] = set()
+        self.mentions: Counter[str] = Counter()
+        self.labels: dict[str, str] = {}
 
     def add_record(self, t: RecordTally) -> None:
         self.quads += t.quads
@@ -146,6 +172,7 @@ class Tally:
         self.shared_types.update(t.shared_types)
         self.shared_ids.update(t.shared_ids)
         self.shared_links.update(t.shared_links)
+        self.mentions.update(t.mentions)
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Quads of a graph the build makes itself (ontology, authority, provenance...): every subject is
@@ -161,6 +188,20 @@ class Tally:
                 self.shared_links.add(s)
             if s.startswith(self.ids):
                 self.shared_ids.add(s)
+
+    def add_authority(self, quads: list[ox.Quad]) -> None:
+        """The authority graph: besides its counts, the label of each of its people, places and
+        organisations, for the people index."""
+        self.add_quads(quads)
+        for q in quads:
+            if q.predicate.value == LABEL and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal) \
+                    and q.subject.value.startswith(self.ids):
+                self.labels.setdefault(q.subject.value, q.object.value)
+
+    def people(self) -> list[tuple[str, str, int]]:
+        """(IRI, label, documents) of every labelled entity of the authority graph, by label."""
+        return sorted(((iri, label, self.mentions.get(iri, 0)) for iri, label in self.labels.items()),
+                      key=lambda row: (row[1], row[0]))
 
     def add_provenance(self, quads: list[ox.Quad]) -> None:
         """One record graph's provenance. Its subjects (the graph, its source file's ``urn:sha256``) are the

@@ -122,6 +122,8 @@ CREATE TABLE IF NOT EXISTS record_sets (set_spec TEXT NOT NULL, key TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS record_sets_by_key ON record_sets (key, set_spec);
 CREATE TABLE IF NOT EXISTS sets (set_spec TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS people (position INTEGER PRIMARY KEY, iri TEXT NOT NULL, label TEXT NOT NULL,
+    documents INTEGER NOT NULL);
 """
 
 
@@ -162,6 +164,21 @@ class Catalog:
     def put_sets(self, sets: dict[str, str]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO sets VALUES (?, ?)", sets.items())
+
+    def put_people(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        """The people index in its display order (lod.statistics.Tally.people)."""
+        with self.db:
+            self.db.execute("DELETE FROM people")
+            self.db.executemany("INSERT INTO people (iri, label, documents) VALUES (?, ?, ?)", rows)
+
+    def people(self) -> list[tuple[str, str, int]] | None:
+        """(IRI, label, documents) of every person, place and organisation, by label; None for a catalog
+        written before builds kept them."""
+        try:
+            rows = self.db.execute("SELECT iri, label, documents FROM people ORDER BY position").fetchall()
+        except sqlite3.OperationalError:        # no such table
+            return None
+        return [(r["iri"], r["label"], r["documents"]) for r in rows]
 
     def set_meta(self, **values: str) -> None:
         with self.db:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from lod import dataset
@@ -194,3 +195,50 @@ def test_a_catalog_without_dates_lists_by_query(built: Built, tmp_path: Path) ->
     assert dataset.search(store, built.base, page_size=5) == dataset.search(EmbeddedStore(built.store), built.base,
                                                                              page_size=5)
     assert store.catalog.get(built.report.published[0]).date == ""
+
+
+# ----------------------------------------------------------------------------------- people index
+def _queried_people(store: EmbeddedStore, base: str) -> list[tuple[str, str, int]]:
+    kept = store.catalog.people
+    store.catalog.people = lambda: None  # type: ignore[method-assign]
+    try:
+        return dataset.people(store, base)
+    finally:
+        store.catalog.people = kept  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("which", ["built", "generated"])
+def test_the_people_index_kept_by_the_build_is_what_the_query_answers(which: str,
+                                                                       request: pytest.FixtureRequest) -> None:
+    b: Built = request.getfixturevalue(which)
+    store = EmbeddedStore(b.store)
+    kept = dataset.people(store, b.base)
+    assert kept == store.catalog.people()
+    assert kept == _queried_people(store, b.base)
+    assert sum(n for _, _, n in kept) > len(kept) > 0
+
+
+def test_mentions_count_documents_not_statements() -> None:
+    from lod.statistics import mentions
+
+    N, crm = ox.NamedNode, "http://www.cidoc-crm.org/cidoc-crm/"
+    doc, conv, ada = N(f"{BASE}id/document/1"), N(f"{BASE}id/event/1-conversation"), N(f"{BASE}id/person/ada")
+    quads = [ox.Quad(doc, N(crm + "P67_refers_to"), ada), ox.Quad(doc, N(crm + "P70_documents"), conv),
+             ox.Quad(conv, N(crm + "P11_had_participant"), ada),
+             ox.Quad(conv, N(crm + "P11_had_participant"), N(f"{BASE}id/person/bo")),
+             ox.Quad(doc, N(crm + "P67_refers_to"), ox.Literal("not an IRI"))]
+    assert mentions(quads) == {f"{BASE}id/person/ada": 1, f"{BASE}id/person/bo": 1}
+
+
+def test_a_catalog_without_the_people_index_answers_by_query(built: Built, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(built.store, copy)
+    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
+    with db:
+        db.execute("DROP TABLE people")
+    db.close()
+    store = EmbeddedStore(copy)
+    assert store.catalog.people() is None
+    assert dataset.people(store, built.base) == dataset.people(EmbeddedStore(built.store), built.base)
