@@ -19,8 +19,18 @@ T = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 SAME = "<http://www.w3.org/2002/07/owl#sameAs>"
 
 
-def _catalog(built: Built) -> Path:
-    return EmbeddedStore(built.store).build / "catalog.sqlite"
+def _older(built: Built, tmp: Path, *statements: tuple[str, tuple[str, ...]]) -> EmbeddedStore:
+    """A copy of the build whose catalog is changed by ``statements`` (what an older build lacked)."""
+    import shutil
+
+    copy = tmp / "store"
+    shutil.copytree(built.store, copy)
+    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
+    with db:
+        for sql, args in statements:
+            db.execute(sql, args)
+    db.close()
+    return EmbeddedStore(copy)
 
 
 def _kept(built: Built) -> Stats:
@@ -65,18 +75,8 @@ def test_statistics_reads_the_kept_counts_without_querying_the_store(built: Buil
 def test_a_build_without_readable_counts_is_counted_by_scanning(built: Built, tmp_path: Path,
                                                                 value: str | None) -> None:
     """Builds made before the build kept counts (or a damaged value) still answer, the slow way."""
-    import shutil
-
-    copy = tmp_path / "store"
-    shutil.copytree(built.store, copy)
-    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
-    with db:
-        if value is None:
-            db.execute("DELETE FROM meta WHERE name = 'stats'")
-        else:
-            db.execute("UPDATE meta SET value = ? WHERE name = 'stats'", (value,))
-    db.close()
-    store = EmbeddedStore(copy)
+    store = _older(built, tmp_path, ("DELETE FROM meta WHERE name = 'stats'", ()) if value is None else
+                   ("UPDATE meta SET value = ? WHERE name = 'stats'", (value,)))
     assert dataset.statistics(store, built.base) == scan(store, built.base) == _kept(built)
 
 
@@ -181,16 +181,7 @@ def test_a_search_by_person_asks_the_store(generated: Built) -> None:
 
 def test_a_catalog_without_dates_lists_by_query(built: Built, tmp_path: Path) -> None:
     """A build made before the catalog kept document dates: the listing comes from the store."""
-    import shutil
-
-    copy = tmp_path / "store"
-    shutil.copytree(built.store, copy)
-    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
-    with db:
-        db.execute("DROP INDEX records_by_date")
-        db.execute("ALTER TABLE records DROP COLUMN date")
-    db.close()
-    store = EmbeddedStore(copy)
+    store = _older(built, tmp_path, ("DROP INDEX records_by_date", ()), ("ALTER TABLE records DROP COLUMN date", ()))
     assert not store.catalog.dated and store.catalog.listing(offset=0, limit=5) is None
     assert dataset.search(store, built.base, page_size=5) == dataset.search(EmbeddedStore(built.store), built.base,
                                                                              page_size=5)
@@ -231,14 +222,6 @@ def test_mentions_count_documents_not_statements() -> None:
 
 
 def test_a_catalog_without_the_people_index_answers_by_query(built: Built, tmp_path: Path) -> None:
-    import shutil
-
-    copy = tmp_path / "store"
-    shutil.copytree(built.store, copy)
-    db = sqlite3.connect(EmbeddedStore(copy).build / "catalog.sqlite")
-    with db:
-        db.execute("DROP TABLE people")
-    db.close()
-    store = EmbeddedStore(copy)
+    store = _older(built, tmp_path, ("DROP TABLE people", ()))
     assert store.catalog.people() is None
     assert dataset.people(store, built.base) == dataset.people(EmbeddedStore(built.store), built.base)
