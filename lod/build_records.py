@@ -124,9 +124,10 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     if out.accepted:
         out.checksum, lines = graph_checksum(mapped.quads)
         out.triples = len(lines)
-        out.nt = "".join(lines).encode()
+        text = "".join(lines)
+        out.nt = text.encode()
         out.named = named_in(lines, job.mapper.minter.base + "id/")
-        out.tally = record_tally(lines, job.mapper.minter.base)
+        out.tally = record_tally(text, job.mapper.minter.base)
         out.date = document_date(mapped.quads, job.mapper.minter.document(rec.key))
         out.tally.mentions = mentions(mapped.quads)
         out.ttl = ttl.render(lines)

@@ -16,6 +16,7 @@ checks every count against :func:`scan` on built stores.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -102,45 +103,45 @@ def _local(subject: str, ids: str) -> bool:
     return kind is not None and kind not in ENTITY_KINDS
 
 
-def record_tally(lines: Iterable[str], base: str) -> RecordTally:
-    """The tally of one record graph from its N-Triples lines (one triple per line, as the build writes)."""
+# One match a line: subject, predicate and, when it is an IRI, object. The leading \n lets re jump from
+# line to line; one pass costs ~0.3 ms for a record's ~180 lines.
+_LINE = re.compile(r"\n(<[^>]*>|_:\S+) <([^>]*)> (?:<([^>]*)>)?")
+
+
+def _node(token: str) -> str:
+    return token[1:-1] if token[0] == "<" else token
+
+
+def record_tally(text: str, base: str) -> RecordTally:
+    """The tally of one record graph from its N-Triples (one triple per line, as the build writes them)."""
     ids = base + "id/"
-    out = RecordTally()
+    out = RecordTally(quads=text.count("\n"))
+    tokens: set[str] = set()
     types: set[tuple[str, str]] = set()
-    subjects: set[str] = set()
-    shared_ids: set[str] = set()
     links: set[str] = set()
-    for line in lines:
-        out.quads += 1
-        if line[0] == "<":
-            end = line.index(">") + 1
-            s = line[1:end - 1]
-        else:                                   # a blank node: _:label
-            end = line.index(" ")
-            s = line[:end]
-        if line.startswith(_TYPE_TOKEN, end):
-            start = end + len(_TYPE_TOKEN)
-            types.add((s, line[start:line.index(">", start)]))
-        elif line.startswith(_SAME_AS_TOKEN, end):
-            links.add(s)
-        if _local(s, ids):
-            if s[0] != "_":
-                subjects.add(s)
-        elif s.startswith(ids):
-            shared_ids.add(s)
+    for token, p, o in _LINE.findall("\n" + text):
+        tokens.add(token)
+        if p == TYPE and o:
+            types.add((_node(token), o))
+        elif p == SAME_AS and o.startswith(WIKIDATA):
+            links.add(_node(token))
+    subjects = {_node(t) for t in tokens}
+    local = {s for s in subjects if _local(s, ids)}
+    out.entities = sum(1 for s in local if s[0] != "_")
+    out.shared_ids = sorted(s for s in subjects - local if s.startswith(ids))
     classes: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     typed: set[str] = set()
     for s, c in types:
-        if _local(s, ids):
+        if s in local:
             classes[c] += 1
             if s not in typed and s[0] != "_":
                 typed.add(s)
                 kinds[_kind(s, ids) or ""] += 1
         else:
             out.shared_types.append((s, c))
-    out.classes, out.kinds, out.entities = dict(classes), dict(kinds), len(subjects)
-    out.shared_ids = sorted(shared_ids)
+    out.shared_types.sort()
+    out.classes, out.kinds = dict(classes), dict(kinds)
     out.shared_links = sorted(s for s in links if _kind(s, ids) in ENTITY_KINDS)
     return out
 

@@ -93,7 +93,7 @@ def test_record_tally_reads_types_links_and_blank_nodes() -> None:
              f"{person} {T} <http://www.cidoc-crm.org/cidoc-crm/E21_Person> .\n",
              f"{person} {SAME} <http://www.wikidata.org/entity/Q7259> .\n",
              f"<{BASE}vocab/subject/x> {T} <http://www.w3.org/2004/02/skos/core#Concept> .\n"]
-    t = record_tally(lines, BASE)
+    t = record_tally("".join(lines), BASE)
     assert t.quads == 6
     assert t.entities == 1                       # the document; the person is shared, the blank node no IRI
     assert t.kinds == {"document": 1}
@@ -107,10 +107,10 @@ def test_record_tally_reads_types_links_and_blank_nodes() -> None:
 def test_a_person_in_many_records_is_counted_once() -> None:
     tally = Tally(BASE)
     for key in ("1", "2", "3"):
-        tally.add_record(record_tally([
+        tally.add_record(record_tally("".join([
             f"<{BASE}id/document/{key}> {T} <http://www.cidoc-crm.org/cidoc-crm/E31_Document> .\n",
             f"<{BASE}id/person/ada> {T} <http://www.cidoc-crm.org/cidoc-crm/E21_Person> .\n",
-            f"<{BASE}id/person/ada> {SAME} <http://www.wikidata.org/entity/Q7259> .\n"], BASE))
+            f"<{BASE}id/person/ada> {SAME} <http://www.wikidata.org/entity/Q7259> .\n"]), BASE))
     tally.add_record(RecordTally())
     s = tally.stats()
     assert (s.documents, s.people, s.entities, s.triples) == (3, 1, 4, 9)
