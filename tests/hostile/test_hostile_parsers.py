@@ -222,6 +222,8 @@ INVENTORY = {
     ("lod/sparql/results.py", "parse_query_results"): "our own worker's TSV",
     ("lod/sparql/results.py", "parse"): "our own worker's N-Triples",
     ("lod/store.py", "loads"): "catalog rows (JSON lists) we wrote",
+    ("lod/statistics.py", "loads"): "the dataset counts our build wrote into the catalog (or a remote store's "
+                                    "catalog): a JSON object; anything else is counted again by SPARQL",
     ("lod/validation.py", "parse"): "our shapes (Turtle, repository files) and our own N-Triples",
 }
 
