@@ -31,20 +31,22 @@ _lock = threading.Lock()
 
 
 def statistics(store: Any, base: str) -> Stats:
-    """Counts over the published build: those the build kept (lod.statistics), else counted once per
-    build and process by reading the whole store (a remote store, a build made before builds kept them)."""
+    """Counts over the published build: those the build kept (lod.statistics), else counted by reading
+    the whole store (a remote store, a build made before builds kept them); either once per build."""
     meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
-    if meta.get("stats") and meta.get("base_uri") == base:
-        try:
-            return Stats.from_json(meta["stats"])
-        except (ValueError, TypeError):
-            pass                                  # unreadable: count them instead
     build = getattr(getattr(store, "build", None), "name", "remote")
     key = (id(store), f"{build}\0{base}\0{meta.get('built_at', '')}")
     with _lock:
         if key in _stats_cache:
             return _stats_cache[key]
-    stats = scan(store, base)
+    stats = None
+    if meta.get("stats") and meta.get("base_uri") == base:
+        try:
+            stats = Stats.from_json(meta["stats"])
+        except (ValueError, TypeError):
+            pass                                  # unreadable: count them instead
+    if stats is None:
+        stats = scan(store, base)
     with _lock:
         if len(_stats_cache) > 16:
             _stats_cache.clear()

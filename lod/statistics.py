@@ -24,9 +24,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-ENTITY_KINDS = ("person", "place", "organization", "group")
+from lod.naming import ENTITY_KINDS, WIKIDATA
+
 KINDS = ("document", *ENTITY_KINDS)
-WIKIDATA = "http://www.wikidata.org/entity/"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
