@@ -63,6 +63,7 @@ SETTINGS: list[Setting] = [
     Setting("workers", 0, "Server worker processes; 0 means one per CPU core.", int),
     Setting("trust_proxy", False, "Trust X-Forwarded-* headers (set behind a reverse proxy).", _bool),
     Setting("inverse_page_size", 100, "Inverse links (documents citing a person) per description page.", int),
+    Setting("people_page_size", 200, "Entries per page of the people, places and organisations index (/browse/people).", int),
     Setting("cache_max_age", 3600, "Cache-Control max-age, in seconds, for data documents.", int),
     Setting("response_cache_mb", 16, "Memory, in MiB, for whole responses kept per server process (data documents, 303s, VoID); 0 disables. Raise it for a small hot set of pages without a cache in front.", int),
     # --- dataset metadata ---

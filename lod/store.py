@@ -180,6 +180,22 @@ class Catalog:
             return None
         return [(r["iri"], r["label"], r["documents"]) for r in rows]
 
+    def people_page(self, *, offset: int, limit: int, words: str = "") -> tuple[int, list[tuple[str, str, int]]] | None:
+        """(total, one page of the people index), only labels containing ``words`` (lower case) if given;
+        None for a catalog written before builds kept the index."""
+        try:
+            if words:      # lowering every label is the cost: once, for the count and the page together
+                found = self.db.execute("SELECT iri, label, documents FROM people WHERE instr(lcase(label), ?) > 0 "
+                                        "ORDER BY position", (words,)).fetchall()
+                total, rows = len(found), found[offset:offset + limit]
+            else:
+                total = self.db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+                rows = self.db.execute("SELECT iri, label, documents FROM people ORDER BY position LIMIT ? OFFSET ?",
+                                       (limit, offset)).fetchall()
+        except sqlite3.OperationalError:        # no such table
+            return None
+        return total, [(r["iri"], r["label"], r["documents"]) for r in rows]
+
     def set_meta(self, **values: str) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())

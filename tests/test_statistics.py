@@ -225,3 +225,48 @@ def test_a_catalog_without_the_people_index_answers_by_query(built: Built, tmp_p
     store = _older(built, tmp_path, ("DROP TABLE people", ()))
     assert store.catalog.people() is None
     assert dataset.people(store, built.base) == dataset.people(EmbeddedStore(built.store), built.base)
+
+
+@pytest.mark.parametrize("which", ["built", "generated"])
+def test_people_pages_hold_the_index_once_in_order(which: str, request: pytest.FixtureRequest) -> None:
+    b: Built = request.getfixturevalue(which)
+    store = EmbeddedStore(b.store)
+    whole = dataset.people(store, b.base)
+    first = dataset.people_page(store, b.base, page_size=7)
+    assert (first.total, first.pages) == (len(whole), -(-len(whole) // 7))
+    pages = [dataset.people_page(store, b.base, page=n, page_size=7) for n in range(1, first.pages + 1)]
+    assert [r for p in pages for r in p.rows] == whole
+    assert dataset.people_page(store, b.base, page=first.pages + 1, page_size=7).rows == []
+
+
+@pytest.mark.parametrize("name", ["", "a", "LIU", "zhou en", "  Kohl ", "é", "no such name"])
+def test_people_by_name_from_the_catalog_equal_the_query_page_for_page(generated: Built, built: Built,
+                                                                       name: str) -> None:
+    """The catalog's pages (SQL over the kept index) against the query's answer filtered in Python."""
+    for b in (built, generated):
+        store = EmbeddedStore(b.store)
+        expected = [r for r in _queried_people(store, b.base) if name.strip().lower() in r[1].lower()]
+        got, page = [], 1
+        while True:
+            p = dataset.people_page(store, b.base, name=name, page=page, page_size=5)
+            assert p.total == len(expected)
+            if not p.rows:
+                break
+            got += p.rows
+            page += 1
+        assert got == expected
+
+
+def test_people_pages_without_the_kept_index_come_from_the_query(built: Built, tmp_path: Path) -> None:
+    store = _older(built, tmp_path, ("DROP TABLE people", ()))
+    assert store.catalog.people_page(offset=0, limit=5) is None
+    current = EmbeddedStore(built.store)
+    for name, page in (("", 1), ("", 2), ("liu", 1), ("zzz", 1)):
+        assert (dataset.people_page(store, built.base, name=name, page=page, page_size=5)
+                == dataset.people_page(current, built.base, name=name, page=page, page_size=5))
+
+
+@pytest.mark.parametrize("kw", [{"page": 0}, {"page": -3}, {"name": "x" * 201}])
+def test_people_page_refuses_bad_arguments(built: Built, kw: dict[str, object]) -> None:
+    with pytest.raises(dataset.SearchError):
+        dataset.people_page(EmbeddedStore(built.store), built.base, **kw)  # type: ignore[arg-type]

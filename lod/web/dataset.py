@@ -100,11 +100,17 @@ def browse() -> Response:
 @bp.route("/browse/people", methods=["GET", "HEAD"])
 def browse_people() -> Response:
     s = _s()
-    rows = core.people(g.store, s.base_uri)
+    name = request.args.get("name", "")
+    try:
+        result = core.people_page(g.store, s.base_uri, name=name, page=_page_arg(),
+                                    page_size=max(1, s.people_page_size))
+    except core.SearchError as exc:
+        return _bad(exc)
     listing = {"@context": s.base_uri + "context.jsonld",
-               "@graph": [{"@id": iri, "rdfs:label": label} for iri, label, _ in rows]}
-    return _cached(_render("people.html", rows=rows, jsonld=embed_json(listing)),
-                   tag=cache.etag(_build(), "people", "html"))
+               "@graph": [{"@id": iri, "rdfs:label": label} for iri, label, _ in result.rows]}
+    query = {"name": name} if name else {}
+    return _cached(_render("people.html", result=result, query=query, name=name, jsonld=embed_json(listing)),
+                   tag=cache.etag(_build(), "people\0" + name, "html", result.page))
 
 
 # ------------------------------------------------------------------------------------ VoID / DCAT
