@@ -142,6 +142,13 @@ def test_build_if_needed_builds_then_serves(tmp_path: Path) -> None:
         srv.wait()
         status, headers, _ = get(srv.url + "id/document/116814")
         assert status == 303
+        maps = Path(f"/proc/{srv.proc.pid}/maps")
+        if maps.exists():
+            # the build and the store check ran in a child: the arbiter, which lives as long as the server,
+            # never loaded the store engine (nor kept the build's memory)
+            assert "pyoxigraph" not in maps.read_text()
+            assert int(next(line.split()[1] for line in Path(f"/proc/{srv.proc.pid}/status").read_text().splitlines()
+                            if line.startswith("VmRSS:"))) < 80_000
     finally:
         srv.stop()
 
