@@ -113,6 +113,26 @@ def _in_child(task: Callable[[], int]) -> int:
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None. Asked once here because with reuse_port the
+    workers bind, and a port held by another program would only show as workers failing to boot (and one
+    held by another `lod serve` would be silently shared). Bound without SO_REUSEPORT, so both fail here."""
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot listen on {host}:{port}: {exc}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 @click.command("serve")
 @settings_options("store", "base_uri", "data", "host", "port", "workers", "trust_proxy")
 @click.option("--build-if-needed", is_flag=True, help="Build the data first when the store has no published dataset.")
@@ -126,6 +146,10 @@ def serve_cmd(build_if_needed: bool, access_log: bool, **values: Any) -> None:
     code = _in_child(lambda: _preflight(settings, build_if_needed))
     if code:
         sys.exit(code)
+    taken = _cannot_listen(settings.host, settings.port)
+    if taken:
+        click.echo(f"error: {taken}", err=True)
+        sys.exit(2)
     # Settings travel to the workers as explicit overrides: env/defaults resolve the same way there.
     overrides = {k: v for k, v in settings.values.items()}
     workers = settings.workers or default_workers()
@@ -134,6 +158,10 @@ def serve_cmd(build_if_needed: bool, access_log: bool, **values: Any) -> None:
         "workers": workers,
         "worker_class": "asgi",
         "worker_connections": 1000,
+        # Each worker listens on its own SO_REUSEPORT socket and the kernel spreads connections over them.
+        # On one shared socket, the first worker to wake accepted every pending connection (asyncio accepts
+        # in a loop): wrk's 8 keep-alive connections all landed on one worker while the other idled.
+        "reuse_port": True,
         "keepalive": 5,
         "timeout": 120,
         "graceful_timeout": 20,
