@@ -114,9 +114,8 @@ def _in_child(task: Callable[[], int]) -> int:
 
 
 def _cannot_listen(host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on, or None. Asked once here because with reuse_port the
-    workers bind, and a port held by another program would only show as workers failing to boot (and one
-    held by another `lod serve` would be silently shared). Bound without SO_REUSEPORT, so both fail here."""
+    """Why ``host:port`` cannot be listened on, or None: one line and exit 2 at once, where gunicorn would
+    retry for 5 s, log five times and exit 1."""
     import socket
 
     try:
@@ -158,10 +157,6 @@ def serve_cmd(build_if_needed: bool, access_log: bool, **values: Any) -> None:
         "workers": workers,
         "worker_class": "asgi",
         "worker_connections": 1000,
-        # Each worker listens on its own SO_REUSEPORT socket and the kernel spreads connections over them.
-        # On one shared socket, the first worker to wake accepted every pending connection (asyncio accepts
-        # in a loop): wrk's 8 keep-alive connections all landed on one worker while the other idled.
-        "reuse_port": True,
         "keepalive": 5,
         "timeout": 120,
         "graceful_timeout": 20,
