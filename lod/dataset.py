@@ -205,6 +205,11 @@ def robots_txt(base: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- browse / search
+def page_count(total: int, page_size: int) -> int:
+    """Pages of ``page_size`` holding ``total`` entries; an empty listing is still one page."""
+    return max(1, -(-total // page_size))
+
+
 @dataclass
 class Hit:
     iri: str
@@ -268,7 +273,7 @@ def search(store: Any, base: str, *, title: str = "", person: str = "", date_fro
         f"SELECT ?doc (SAMPLE(?title) AS ?t) (MIN(STR(?date)) AS ?d) WHERE {{ {body} }} GROUP BY ?doc "
         f"ORDER BY ?d ?doc LIMIT {page_size} OFFSET {(page - 1) * page_size}")
     hits = [Hit(r["doc"].value, r["t"].value if r["t"] else "", r["d"].value if r["d"] else "") for r in rows]
-    return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
+    return SearchResult(hits=hits, total=total, page=page, pages=page_count(total, page_size))
 
 
 def _listing(store: Any, base: str, page: int, page_size: int, words: str, date_from: str,
@@ -283,7 +288,7 @@ def _listing(store: Any, base: str, page: int, page_size: int, words: str, date_
     total, rows = found
     minter = Minter(base)
     hits = [Hit(minter.document(key), title, date) for key, title, date in rows]
-    return SearchResult(hits=hits, total=total, page=page, pages=max(1, -(-total // page_size)))
+    return SearchResult(hits=hits, total=total, page=page, pages=page_count(total, page_size))
 
 
 @dataclass
@@ -313,7 +318,7 @@ def people_page(store: Any, base: str, *, name: str = "", page: int = 1, page_si
         rows = [r for r in people(store, base) if words in r[1].lower()]
         found = len(rows), rows[offset:offset + page_size]
     total, rows = found
-    return PeoplePage(rows=rows, total=total, page=page, pages=max(1, -(-total // page_size)))
+    return PeoplePage(rows=rows, total=total, page=page, pages=page_count(total, page_size))
 
 
 def people(store: Any, base: str) -> list[tuple[str, str, int]]:
