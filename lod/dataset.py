@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
@@ -26,32 +27,41 @@ SITEMAP_MAX = 50000
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-_stats_cache: dict[tuple[int, str], Stats] = {}
+T = TypeVar("T")
+_per_build_cache: dict[tuple[int, str, str], Any] = {}
 _lock = threading.Lock()
+
+
+def _per_build(store: Any, base: str, what: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per store, published build and base: nothing in a published build changes."""
+    meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
+    build = getattr(getattr(store, "build", None), "name", "remote")
+    key = (id(store), what, f"{build}\0{base}\0{meta.get('built_at', '')}")
+    with _lock:
+        if key in _per_build_cache:
+            return _per_build_cache[key]
+    value = compute()
+    with _lock:
+        if len(_per_build_cache) > 32:
+            _per_build_cache.clear()
+        _per_build_cache[key] = value
+    return value
 
 
 def statistics(store: Any, base: str) -> Stats:
     """Counts over the published build: those the build kept (lod.statistics), else counted by reading
     the whole store (a remote store, a build made before builds kept them); either once per build."""
+    return _per_build(store, base, "stats", lambda: _kept_stats(store, base) or scan(store, base))
+
+
+def _kept_stats(store: Any, base: str) -> Stats | None:
     meta = store.catalog.meta() if getattr(store, "catalog", None) is not None else {}
-    build = getattr(getattr(store, "build", None), "name", "remote")
-    key = (id(store), f"{build}\0{base}\0{meta.get('built_at', '')}")
-    with _lock:
-        if key in _stats_cache:
-            return _stats_cache[key]
-    stats = None
     if meta.get("stats") and meta.get("base_uri") == base:
         try:
-            stats = Stats.from_json(meta["stats"])
+            return Stats.from_json(meta["stats"])
         except (ValueError, TypeError):
             pass                                  # unreadable: count them instead
-    if stats is None:
-        stats = scan(store, base)
-    with _lock:
-        if len(_stats_cache) > 16:
-            _stats_cache.clear()
-        _stats_cache[key] = stats
-    return stats
+    return None
 
 
 def void_iri(base: str) -> str:
@@ -328,6 +338,11 @@ def people(store: Any, base: str) -> list[tuple[str, str, int]]:
     rows = kept() if kept is not None and store.catalog.meta().get("base_uri") == base else None
     if rows is not None:
         return rows
+    # once per build: every page of /browse/people and every name filter reads this whole answer
+    return _per_build(store, base, "people", lambda: _queried_people(store, base))
+
+
+def _queried_people(store: Any, base: str) -> list[tuple[str, str, int]]:
     prefix = str(ox.Literal(base + "id/"))
     rows = store.query(
         f"SELECT ?who (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?doc) AS ?n) WHERE {{ "
