@@ -269,3 +269,72 @@ def test_a_busy_worker_keeps_its_store_open(oxigraph_dir: str) -> None:
             time.sleep(0.02)
         assert _count(ex, oxigraph_dir, 1951) == N_DOCS - 1
         assert _store_files(pid, oxigraph_dir)
+
+
+# ----------------------------------------------------------------------------------- idle workers exit
+def test_an_unused_worker_exits_and_the_next_query_starts_one(oxigraph_dir: str) -> None:
+    """idle_exit_s: a pool left alone holds no process at all; the next query (even with no queue) starts
+    one and is answered, and a pool in use keeps its worker."""
+    baseline = _live_workers()
+    ex = Executor(workers=1, queue=0, idle_exit_s=0.4)
+    ex.start()
+    try:
+        first = _one_worker(ex, baseline)
+        for k in range(4):                          # queries closer together than idle_exit_s: same worker
+            assert _count(ex, oxigraph_dir, 1950 + k) == N_DOCS - k
+            time.sleep(0.1)
+        assert _one_worker(ex, baseline) == first and ex.exited_idle == 0
+        deadline = time.monotonic() + 10
+        while ex.alive:
+            assert time.monotonic() < deadline, "an unused worker stayed"
+            time.sleep(0.05)
+        _assert_gone({first})
+        assert ex.exited_idle == 1 and not (_live_workers() - baseline)
+        assert _count(ex, oxigraph_dir, 1955) == N_DOCS - 5     # started on demand, never a 503
+        second = _one_worker(ex, baseline)
+        assert second != first
+    finally:
+        ex.close()
+    _assert_gone({second})
+
+
+def test_queries_arriving_together_after_an_idle_exit_are_all_answered(oxigraph_dir: str) -> None:
+    """Two workers gone idle; six queries at once (awaited path and threads) start what the pool's size
+    allows and all get their answer."""
+    baseline = _live_workers()
+    ex = Executor(workers=2, queue=8, idle_exit_s=0.2)
+    ex.start()
+    try:
+        deadline = time.monotonic() + 10
+        while ex.exited_idle < 2:                   # both came up, then both went
+            assert time.monotonic() < deadline, (ex.alive, ex.exited_idle)
+            time.sleep(0.05)
+        assert ex.alive == 0
+
+        async def many() -> list[int]:
+            async def one(k: int) -> int:
+                out = await ex.run_async(Job(oxigraph_dir, _since(1950 + k), "json", 100), time.monotonic() + 30)
+                assert out.kind == "ok", out
+                return int(json.loads(out.body)["results"]["bindings"][0]["n"]["value"])
+            return list(await asyncio.gather(*(one(k) for k in range(6))))
+
+        assert asyncio.run(many()) == [N_DOCS - k for k in range(6)]
+        assert 1 <= ex.alive <= 2 and len(_live_workers() - baseline) <= 2
+    finally:
+        ex.close()
+    time.sleep(0.1)
+    assert not (_live_workers() - baseline)
+
+
+def test_the_idle_exit_setting_reaches_the_endpoints_pool(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lod.web.app import create_app
+    from lod.web.sparql import endpoint_for
+
+    monkeypatch.delenv("LOD_SPARQL_WORKER_IDLE_EXIT_S", raising=False)
+    app = create_app({"store": str(store), "base_uri": BASE})
+    assert endpoint_for(app).executor.idle_exit_s == 60.0
+    endpoint_for(app).executor.close()
+    monkeypatch.setenv("LOD_SPARQL_WORKER_IDLE_EXIT_S", "2.5")
+    app = create_app({"store": str(store), "base_uri": BASE})
+    assert endpoint_for(app).executor.idle_exit_s == 2.5
+    endpoint_for(app).executor.close()

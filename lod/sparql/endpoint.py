@@ -77,7 +77,8 @@ class Endpoint:
         self.timeout = float(settings.sparql_timeout)
         self.max_rows = int(settings.sparql_max_rows)
         self.executor = executor or Executor(workers=settings.sparql_workers, queue=settings.sparql_queue,
-                                              max_mb=settings.sparql_worker_max_mb)
+                                              max_mb=settings.sparql_worker_max_mb,
+                                              idle_exit_s=float(settings.sparql_worker_idle_exit_s))
         self.log = log or QueryLog(settings.query_log)
         self.federator = federator or Federator(
             timeout=float(settings.service_timeout), max_rows=self.max_rows,

@@ -16,6 +16,11 @@ so does one idle for ``idle_s`` whose store holds more than ``idle_mb``: the nex
 (~10 ms, and colder caches). A worker that closing cannot bring under ``max_mb`` says so in its reply
 and exits; the answer stands, and a fresh worker starts in the background, as after a time limit
 (lod.sparql.worker).
+
+Idle workers: a worker left unused for ``idle_exit_s`` exits, and the next query starts one (~0.1 s
+before it answers). A server process that never sees a query, or has not seen one for a while, then
+holds no worker at all: ~35 MB each at rest, more with a warm store (with two server processes and one
+SPARQL client, the other process's idle worker was what put a 100k-record server over 500 MB).
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ class _Slot:
         self.conn = Connection(ours.detach())
         self.sandboxed = False
         self._closing = threading.Lock()
+        self.idle_since = time.monotonic()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         try:
@@ -138,7 +144,8 @@ class Executor:
     """Thread-safe; one per server process. Workers start on first use."""
 
     def __init__(self, *, workers: int = 2, queue: int = 16, sandbox: bool = True, replace: bool = True,
-                 max_mb: int | None = None, idle_s: float = 5.0, idle_mb: int = 32) -> None:
+                 max_mb: int | None = None, idle_s: float = 5.0, idle_mb: int = 32,
+                 idle_exit_s: float = 0.0) -> None:
         self.size = max(1, workers)
         self.replace = replace    # start a new worker for one killed, crashed or retired (False: a one-shot command)
         # a worker past this RSS (MB) after an answer closes its store, and retires if that is not enough;
@@ -146,6 +153,8 @@ class Executor:
         self.max_mb = _setting_max_mb() if max_mb is None else max(0, int(max_mb))
         # a worker idle this long (s) closes its store when that holds more than idle_mb MB; 0 s: never
         self.idle_s, self.idle_mb = max(0.0, idle_s), max(0, idle_mb)
+        self.idle_exit_s = max(0.0, idle_exit_s)   # a worker unused this long (s) exits; 0: never
+        self.exited_idle = 0      # how many workers exited so (for tests and the log)
         self.queue = max(0, queue)
         self.sandbox = sandbox
         self._cond = threading.Condition()
@@ -169,6 +178,9 @@ class Executor:
             self._started = True
         for _ in range(self.size):
             self._spawn_async()
+        if self.idle_exit_s > 0:
+            threading.Thread(target=_reap_idle, args=(weakref.ref(self), self.idle_exit_s / 4), daemon=True,
+                             name="lod-sparql-idle").start()
 
     def _spawn_async(self) -> None:
         with self._cond:
@@ -216,6 +228,7 @@ class Executor:
                         slot.kill()
                         return
                     self._all.add(slot)
+                    slot.idle_since = time.monotonic()
                     self._free.append(slot)
                     self._cond.notify()
                 return
@@ -247,6 +260,8 @@ class Executor:
         with self._cond:
             if self._free:
                 return self._free.pop()
+            if len(self._all) + self._starting < self.size and not self._closed:
+                self._spawn_async()     # fewer workers than the pool's size (idle ones exited): start one
             if self._waiting >= self.queue + self._starting:
                 raise Overloaded(retry_after)
             self._waiting += 1
@@ -267,8 +282,21 @@ class Executor:
     def _release(self, slot: _Slot) -> None:
         with self._cond:
             if slot in self._all:
+                slot.idle_since = time.monotonic()
                 self._free.append(slot)
                 self._cond.notify()
+
+    def _exit_idle(self) -> None:
+        """Stop the workers unused for idle_exit_s; none is replaced until a query needs one."""
+        now = time.monotonic()
+        with self._cond:
+            idle = [s for s in self._free if now - s.idle_since >= self.idle_exit_s]
+            for s in idle:
+                self._free.remove(s)
+                self._all.discard(s)
+            self.exited_idle += len(idle)
+        for s in idle:
+            s.kill()
 
     def _discard(self, slot: _Slot) -> None:
         """Kill ``slot`` and start its replacement; idempotent (a second call replaces nothing)."""
@@ -381,6 +409,17 @@ def _setting_max_mb() -> int:
     from lod import config
 
     return max(0, int(config.load().sparql_worker_max_mb))
+
+
+def _reap_idle(ref: weakref.ReferenceType[Executor], every: float) -> None:
+    """The idle check's thread: it holds the executor only while checking, so a dropped one is collected."""
+    while True:
+        time.sleep(every)
+        ex = ref()
+        if ex is None or ex._closed:
+            return
+        ex._exit_idle()
+        del ex
 
 
 def _close_ref(ref: weakref.ReferenceType[Executor]) -> None:
