@@ -260,7 +260,7 @@ class Executor:
         with self._cond:
             if self._free:
                 return self._free.pop()
-            if len(self._all) + self._starting < self.size and not self._closed:
+            if len(self._all) + self._starting < self.size and self.replace and not self._closed:
                 self._spawn_async()     # fewer workers than the pool's size (idle ones exited): start one
             if self._waiting >= self.queue + self._starting:
                 raise Overloaded(retry_after)
