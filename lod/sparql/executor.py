@@ -19,8 +19,8 @@ and exits; the answer stands, and a fresh worker starts in the background, as af
 
 Idle workers: a worker left unused for ``idle_exit_s`` exits, and the next query starts one (~0.1 s
 before it answers). A server process that never sees a query, or has not seen one for a while, then
-holds no worker at all: ~35 MB each at rest, more with a warm store (with two server processes and one
-SPARQL client, the other process's idle worker was what put a 100k-record server over 500 MB).
+holds no worker at all: ~35 MB each at rest, more with a warm store (at 100,000 records, a worker that one
+`ASK {}` had started in the other server process held 35 of the 521 MB a server peaked at).
 """
 
 from __future__ import annotations
@@ -296,6 +296,7 @@ class Executor:
                 self._all.discard(s)
             self.exited_idle += len(idle)
         for s in idle:
+            log.info("SPARQL worker %d exited after %.0f s unused", s.proc.pid, now - s.idle_since)
             s.kill()
 
     def _discard(self, slot: _Slot) -> None:
