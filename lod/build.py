@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from lod import __version__, naming
+from lod import __version__, described, naming
 from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, ProvenanceDump, TurtleWriter, shared_graphs
@@ -62,6 +62,7 @@ class Rejection:
 class BuildReport:
     build_dir: Path | None = None
     published: list[str] = field(default_factory=list)
+    described: int = 0                  # documents whose description the build kept (lod.described)
     rejected: list[Rejection] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -272,8 +273,9 @@ def build(settings: Settings, *, progress: Progress | None = None) -> BuildRepor
 
 def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path: Path, authority: object,
                 records: list[tuple[Path, Record | None]], minter: Minter, previous: dict[str, CatalogEntry],
-                report: BuildReport, progress: Progress | None) -> None:
-    """``records``: (file, Record) pairs, or (file, None) for files the workers read themselves."""
+                report: BuildReport, progress: Progress | None, *, describe: bool = True) -> None:
+    """``records``: (file, Record) pairs, or (file, None) for files the workers read themselves;
+    ``describe``: keep each document's description (lod.described; a remote store's build does not)."""
     started = _now()
     prov = _Provenance(minter, build_dir.name, started)
     onto = ontology_quads(minter.base, minter.ontology_graph)
@@ -424,6 +426,15 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             nt.close(abandon=True)
             ttl.close(abandon=True)
             del store
+        if describe and settings.describe_at_build:     # lod.described, in the same workers; the store is closed now
+            t = time.monotonic()
+            if progress:
+                progress("describing", 0, 1)
+            report.described = described.write(build_dir, settings, list(report.published), {"built_at": started},
+                                               run=pipeline.run)
+            report.timings["describe"] = time.monotonic() - t
+            if progress:
+                progress("describing", 1, 1)
 
     report.no_qid = sorted({e.id for e in [*authority.entities.values(), *report.unknown_entities.values()]  # type: ignore[attr-defined]
                             if e.kind == "person" and e.published_qid() is None})

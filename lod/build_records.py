@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,6 +261,22 @@ class Pipeline:
             if nxt is not None:
                 pending.append(self.pool.submit(_work, nxt))
             yield from done
+
+    def run(self, fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        """``fn(*args)`` for each of ``calls``, in the workers (a bounded window in flight), results in order.
+        For work after the records (lod.described): ``fn`` must be a module-level function."""
+        if self.pool is None:
+            for args in calls:
+                yield fn(*args)
+            return
+        todo = iter(calls)
+        pending = collections.deque(self.pool.submit(fn, *a) for a in itertools.islice(todo, WINDOW))
+        while pending:
+            done = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(self.pool.submit(fn, *nxt))
+            yield done
 
     def close(self) -> None:
         global _JOB

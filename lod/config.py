@@ -100,6 +100,7 @@ SETTINGS: list[Setting] = [
     Setting("wikidata_retries", 4, "Retries of a Wikidata request after 429/503/5xx/maxlag/timeout.", int),
     Setting("wikidata_backoff", 1.0, "First backoff sleep in seconds, doubled per retry (capped at 60 s).", float),
     Setting("build_workers", 0, "Processes that map and validate records in `lod build`; 0 means one per CPU core.", int),
+    Setting("describe_at_build", True, "`lod build` describes every document and writes its Turtle once (about 1 ms a document, split over the build workers), so dereferencing reads one row; off, documents are described per request.", _bool),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -112,6 +113,8 @@ class Settings:
     values: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "values":    # not set yet (unpickling, for the build's workers): no recursion
+            raise AttributeError(name)
         try:
             return self.values[name]
         except KeyError:

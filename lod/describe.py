@@ -59,6 +59,7 @@ class Description:
     total_inverse: int = 0         # documents linking here, over all pages
     inverse_docs: list[str] = field(default_factory=list)   # the documents on this page, in order
     nt: bytes | None = None        # the same triples as sorted N-Triples lines, when described from them
+    turtle: bytes | None = None    # the description as Turtle, when the build wrote it (lod.described)
 
     @property
     def triples(self) -> list[ox.Triple]:
@@ -105,6 +106,7 @@ class Describer(naming.NameLookups):
         self.ids = f"{base}id/"
         self.document_prefix = f"{base}id/document/"
         self._last_nt: tuple[object, str, bytes | None] | None = None
+        self._last_described: tuple[object, str, tuple[bytes, bytes] | None] | None = None
 
     # ---------------------------------------------------------------- store access
     def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
@@ -145,7 +147,7 @@ class Describer(naming.NameLookups):
             node = ox.NamedNode(iri)
         except ValueError:            # not an IRI at all (bad percent-encoding, spaces...): unknown
             return False
-        if self._prepared_nt(iri):
+        if self._described(iri) or self._prepared_nt(iri):
             return True
         return next(iter(self.quads(node)), None) is not None
 
@@ -153,6 +155,11 @@ class Describer(naming.NameLookups):
         """The description of ``iri`` (page ``page`` of its inverse links); None when unknown (404)."""
         node = ox.NamedNode(iri)
         kind = self.kind_of(iri)
+        done = self._described(iri) if kind == "document" else None
+        if done:                          # described by the build: N-Triples and Turtle, as below
+            doc_url = self.doc_url(iri)
+            return Description(thing=iri, kind=kind, doc_url=doc_url, page_url=doc_url, nt=done[0],
+                               turtle=done[1]) if page == 1 else None
         out: dict[ox.Triple, None] = {}   # ordered set
         nt = self._prepared_nt(iri) if kind == "document" else None
         if nt:
@@ -204,6 +211,22 @@ class Describer(naming.NameLookups):
         found.append(nt_lines.of(extra))
         desc.nt = nt_lines.merge(found)
         return desc
+
+    def _described(self, iri: str) -> tuple[bytes, bytes] | None:
+        """The description the build kept for this document (lod.described), if any."""
+        if self.prepared is None or not iri.startswith(self.document_prefix):
+            return None
+        build = getattr(self.store, "build", None)
+        last = self._last_described
+        if last is not None and last[0] is build and last[1] == iri:   # exists() then describe(): read once
+            return last[2]
+        try:
+            files = self.prepared.described(self.store)
+            found = files.get(iri[len(self.document_prefix):]) if files is not None else None
+        except Exception:  # noqa: BLE001 - a damaged described file: describe live instead
+            return None
+        self._last_described = (build, iri, found)
+        return found
 
     def _prepared_nt(self, iri: str) -> bytes | None:
         if self.prepared is None or not iri.startswith(self.document_prefix):

@@ -54,7 +54,7 @@ def build_remote(settings: Any, *, progress: pipeline.Progress | None = None) ->
     report = pipeline.BuildReport(build_dir=None, errors=list(errors))
     try:
         pipeline._build_into(build_dir, settings, data, authority_path, authority, records, minter, previous,
-                             report, progress)
+                             report, progress, describe=False)    # served documents are described live
         cat = Catalog(build_dir / "catalog.sqlite", readonly=True)
         try:
             entries = list(cat.all())

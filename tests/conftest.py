@@ -27,8 +27,9 @@ class Built:
     report: object    # lod.build.BuildReport
 
 
-def build_into(tmp: Path, base: str = BASE, data: Path | None = None) -> Built:
-    """Copy data/ (records, authority) to tmp and build it into tmp/store with the real pipeline."""
+def build_into(tmp: Path, base: str = BASE, data: Path | None = None, **overrides: object) -> Built:
+    """Copy data/ (records, authority) to tmp and build it into tmp/store with the real pipeline
+    (``overrides``: other settings)."""
     from lod import config
     from lod.build import build
 
@@ -38,7 +39,7 @@ def build_into(tmp: Path, base: str = BASE, data: Path | None = None) -> Built:
     else:
         data_copy = data
     settings = config.load({"store": str(tmp / "store"), "data": str(data_copy), "base_uri": base,
-                            "offline": True})
+                            "offline": True, **overrides})
     report = build(settings)
     return Built(store=tmp / "store", data=data_copy, base=base, report=report)
 

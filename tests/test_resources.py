@@ -154,7 +154,11 @@ def odd(tmp_path_factory):  # noqa: ANN001, ANN201
 def test_awkward_iris_survive_the_redirect(odd, key: str) -> None:  # noqa: ANN001
     from lod.uris import Minter, iri_to_uri
     iri = Minter(BASE).document(key)
-    c = make_app(odd).test_client()
+    app = make_app(odd)
+    c = app.test_client()
+    from lod.web.documents import State
+    if iri.endswith("/" + key):    # kept by the build (lod.described); a key the minter escapes is described live
+        assert State.of(app).describer.describe(iri).turtle is not None
     wire = quote(local(iri), safe="/()',%!$&*+;=:@~-._")        # what a client puts on the wire
     r = c.get(wire, headers={"Accept": "text/turtle"})
     assert r.status_code == 303, wire
@@ -383,7 +387,8 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
     settings = config.load({"store": str(built.store), "base_uri": built.base})
     store = EmbeddedStore(built.store)
     licence = settings.licence
-    prepared = Describer(store, Minter(built.base), licence=licence, prepared=PreparedFiles(settings))
+    # the prepared record graph, not the description the build kept (tests/test_described.py)
+    prepared = Describer(store, Minter(built.base), licence=licence, prepared=PreparedFiles(settings, described=False))
     live = Describer(store, Minter(built.base), licence=licence)
     keys = [e.key for e in store.catalog.all() if not e.deleted]
     assert len(keys) == 13
@@ -409,7 +414,8 @@ def test_documents_come_from_the_prepared_graph_with_the_same_description(built,
     damaged = EmbeddedStore(copy)
     (damaged.build / "oai.sqlite").write_bytes(b"this is not a database" * 100)
     fallback = Describer(damaged, Minter(built.base), licence=licence,
-                         prepared=PreparedFiles(config.load({"store": str(copy), "base_uri": built.base})))
+                         prepared=PreparedFiles(config.load({"store": str(copy), "base_uri": built.base}),
+                                                described=False))
     iri = f"{built.base}id/document/{keys[0]}"
     assert fallback._prepared_nt(iri) is None
     assert set(fallback.describe(iri).triples) == set(live.describe(iri).triples)

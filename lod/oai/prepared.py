@@ -30,6 +30,7 @@ import pyoxigraph as ox
 import zstandard
 from lxml import etree
 
+from lod.described import Described
 from lod.oai.formats import FORMATS, Context, MemorySource, RecordView, check_edm_rights, vocabulary_labels
 
 VERSION = "3"                       # bump when rendering changes: older files are then ignored
@@ -177,9 +178,12 @@ class Prepared:
 class PreparedFiles:
     """The prepared file of a store's current build, opened once per build (the latest two are kept)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, *, described: bool = True) -> None:
         self.settings = settings
         self.files: dict[str, Prepared | None] = {}
+        # lod.described: each document's description kept by the build (False while the build writes it)
+        self.keep_described = described
+        self.described_files: dict[str, Described | None] = {}
 
     def of(self, store: Any) -> Prepared | None:
         build = getattr(store, "build", None)
@@ -194,3 +198,15 @@ class PreparedFiles:
             where = build if root else getattr(store, "prepared_dir", None)
             self.files[build.name] = Prepared.open(where, self.settings) if where else None
         return self.files[build.name]
+
+    def described(self, store: Any) -> Described | None:
+        """The described file of an embedded store's current build (lod.described), opened once per build."""
+        build = getattr(store, "build", None)
+        if build is None or not self.keep_described or getattr(getattr(store, "layout", None), "root", None) is None:
+            return None
+        build = Path(build)
+        if build.name not in self.described_files:
+            if len(self.described_files) >= 2:
+                self.described_files.pop(next(iter(self.described_files)))
+            self.described_files[build.name] = Described.open(build, self.settings)
+        return self.described_files[build.name]

@@ -67,12 +67,14 @@ class State:
         desc = self.bodies.get(key)
         if desc is None:
             desc = self.describer.describe(iri, page, meta=self.meta())
-            if desc is None:
-                return None
+            if desc is None or desc.turtle is not None:   # the build's described file: one row, not kept here
+                return desc
             self.bodies.put(key, desc, len(desc.nt) * 2 if desc.nt is not None else 200 * len(desc.triples))
         return desc
 
     def body(self, desc: Description, fmt: Format) -> bytes:
+        if fmt.name == "turtle" and desc.turtle is not None:
+            return desc.turtle
         key = (self.build_id(), desc.thing, fmt.name, desc.page)
         body = self.bodies.get(key)
         if body is None:
