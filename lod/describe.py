@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
+import zstandard
 
 from lod import naming, nt_lines
 from lod.mapping.namespaces import CRM, DCT, XSD
@@ -58,8 +59,20 @@ class Description:
     pages: int = 1
     total_inverse: int = 0         # documents linking here, over all pages
     inverse_docs: list[str] = field(default_factory=list)   # the documents on this page, in order
-    nt: bytes | None = None        # the same triples as sorted N-Triples lines, when described from them
     turtle: bytes | None = None    # the description as Turtle, when the build wrote it (lod.described)
+    nt_zst: bytes | None = None    # and its N-Triples, compressed: read only for the other formats
+    _nt: bytes | None = field(default=None, repr=False)
+
+    @property
+    def nt(self) -> bytes | None:
+        """The same triples as sorted N-Triples lines, when described from them (or kept by the build)."""
+        if self._nt is None and self.nt_zst is not None:
+            self._nt = zstandard.decompress(self.nt_zst)
+        return self._nt
+
+    @nt.setter
+    def nt(self, value: bytes | None) -> None:
+        self._nt = value
 
     @property
     def triples(self) -> list[ox.Triple]:
@@ -156,9 +169,9 @@ class Describer(naming.NameLookups):
         node = ox.NamedNode(iri)
         kind = self.kind_of(iri)
         done = self._described(iri) if kind == "document" else None
-        if done:                          # described by the build: N-Triples and Turtle, as below
+        if done:                          # described by the build: Turtle, and N-Triples for the other formats
             doc_url = self.doc_url(iri)
-            return Description(thing=iri, kind=kind, doc_url=doc_url, page_url=doc_url, nt=done[0],
+            return Description(thing=iri, kind=kind, doc_url=doc_url, page_url=doc_url, nt_zst=done[0],
                                turtle=done[1]) if page == 1 else None
         out: dict[ox.Triple, None] = {}   # ordered set
         nt = self._prepared_nt(iri) if kind == "document" else None
