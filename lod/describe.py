@@ -118,8 +118,7 @@ class Describer(naming.NameLookups):
         self.entity_prefixes = naming.entity_prefixes(base)
         self.ids = f"{base}id/"
         self.document_prefix = f"{base}id/document/"
-        self._last_nt: tuple[object, str, bytes | None] | None = None
-        self._last_described: tuple[object, str, tuple[bytes, bytes] | None] | None = None
+        self._last_kept: dict[str, tuple[object, str, Any]] = {}    # what -> (build, IRI, found): see _kept
 
     # ---------------------------------------------------------------- store access
     def quads(self, s: Any = None, p: Any = None, o: Any = None, g: Any = None) -> Iterator[ox.Quad]:
@@ -227,34 +226,34 @@ class Describer(naming.NameLookups):
 
     def _described(self, iri: str) -> tuple[bytes, bytes] | None:
         """The description the build kept for this document (lod.described), if any."""
-        if self.prepared is None or not iri.startswith(self.document_prefix):
-            return None
-        build = getattr(self.store, "build", None)
-        last = self._last_described
-        if last is not None and last[0] is build and last[1] == iri:   # exists() then describe(): read once
-            return last[2]
-        try:
-            files = self.prepared.described(self.store)
-            found = files.get(iri[len(self.document_prefix):]) if files is not None else None
-        except Exception:  # noqa: BLE001 - a damaged described file: describe live instead
-            return None
-        self._last_described = (build, iri, found)
-        return found
+        return self._kept(iri, "described")
 
     def _prepared_nt(self, iri: str) -> bytes | None:
+        """The document's record graph as the build wrote it (lod.oai.prepared), if any."""
+        return self._kept(iri, "graph")
+
+    def _kept(self, iri: str, what: str) -> Any:
+        """What the build kept beside the store for a document: its ``described`` description or its
+        record ``graph``; None when it kept nothing for it or the file is damaged (described from the
+        store instead). The last one read is remembered: exists() then describe() read once."""
         if self.prepared is None or not iri.startswith(self.document_prefix):
             return None
         build = getattr(self.store, "build", None)
-        last = self._last_nt
-        if last is not None and last[0] is build and last[1] == iri:   # exists() then describe(): read once
+        last = self._last_kept.get(what)
+        if last is not None and last[0] is build and last[1] == iri:
             return last[2]
+        key = iri[len(self.document_prefix):]
         try:
-            files = self.prepared.of(self.store)
-            nt = files.graph(iri[len(self.document_prefix):]) if files is not None else None
-        except Exception:  # noqa: BLE001 - a damaged prepared file: describe from the store instead
+            if what == "described":
+                described = self.prepared.described(self.store)
+                found = described.get(key) if described is not None else None
+            else:
+                files = self.prepared.of(self.store)
+                found = files.graph(key) if files is not None else None
+        except Exception:  # noqa: BLE001 - a damaged file: described from the store instead
             return None
-        self._last_nt = (build, iri, nt)
-        return nt
+        self._last_kept[what] = (build, iri, found)
+        return found
 
     def _add(self, out: dict[ox.Triple, None], quads: Iterable[ox.Quad]) -> None:
         for q in quads:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import zstandard
 
 from lod import __version__
+from lod.kept_files import KeptFile
 
 FILE = "described.sqlite"
 VERSION = "1"           # bump when describing or writing Turtle changes: older files are then ignored
@@ -120,30 +120,14 @@ def write(build: Path, settings: Any, keys: list[str], meta: dict[str, str],
 
 
 # ------------------------------------------------------------------------------------ serving side
-class Described:
+class Described(KeptFile):
     """Read side: one document's kept description, one indexed SELECT."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        self.meta = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
-
-    @classmethod
-    def open(cls, build: Path, settings: Any) -> Described | None:
-        """The build's described file if present and made with these settings, else None (describe live)."""
-        path = build / FILE
-        if not path.is_file():
-            return None
-        try:
-            found = cls(path)
-        except sqlite3.Error as exc:
-            print(f"lod: warning: {path} unreadable ({exc}); documents are described live", file=sys.stderr)
-            return None
-        if found.meta.get("fingerprint") != fingerprint(settings):
-            print(f"lod: warning: {path} was described with other base_uri/licence settings or another lod "
-                  "version; documents are described live (rebuild to describe them again)", file=sys.stderr)
-            found.db.close()
-            return None
-        return found
+    FILE = FILE
+    UNREADABLE = "documents are described live"
+    MISMATCH = ("described with other base_uri/licence settings or another lod version; documents are described "
+                "live (rebuild to describe them again)")
+    fingerprint = staticmethod(fingerprint)
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
         """(N-Triples compressed, Turtle) of the description of document ``key`` (its IRI's local part,

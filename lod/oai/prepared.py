@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import zstandard
 from lxml import etree
 
 from lod.described import Described
+from lod.kept_files import KeptFile
 from lod.oai.formats import FORMATS, Context, MemorySource, RecordView, check_edm_rights, vocabulary_labels
 
 VERSION = "3"                       # bump when rendering changes: older files are then ignored
@@ -114,30 +114,14 @@ class Preparer:
         self.db.close()
 
 
-class Prepared:
+class Prepared(KeptFile):
     """Read side: the prepared XML of a page of records in one query."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        self.meta = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
-
-    @classmethod
-    def open(cls, build: Path, settings: Any) -> Prepared | None:
-        """The build's prepared file if present and made with these settings, else None (render live)."""
-        path = build / FILE
-        if not path.is_file():
-            return None
-        try:
-            prepared = cls(path)
-        except sqlite3.Error as exc:
-            print(f"lod: warning: {path} unreadable ({exc}); OAI-PMH renders from the store", file=sys.stderr)
-            return None
-        if prepared.meta.get("fingerprint") != fingerprint(settings):
-            print(f"lod: warning: {path} was prepared with other base_uri/publisher/edm_rights settings; "
-                  "OAI-PMH renders from the store (rebuild to prepare again)", file=sys.stderr)
-            prepared.db.close()
-            return None
-        return prepared
+    FILE = FILE
+    UNREADABLE = "OAI-PMH renders from the store"
+    MISMATCH = ("prepared with other base_uri/publisher/edm_rights settings; OAI-PMH renders from the store "
+                "(rebuild to prepare again)")
+    fingerprint = staticmethod(fingerprint)
 
     def get(self, keys: list[str], prefix: str) -> dict[str, bytes]:
         """Serialised metadata elements by key (as lxml wrote them at build time)."""
