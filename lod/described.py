@@ -20,6 +20,7 @@ import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import zstandard
@@ -47,10 +48,10 @@ class _BuildView:
 
         self.build = build
         self.oxigraph = ox.Store.read_only(str(build / "oxigraph"))
-        self.layout = type("Root", (), {"root": build.parent})()    # lod.oai.prepared: an embedded build
+        self.layout = SimpleNamespace(root=build.parent)    # lod.oai.prepared: an embedded build
 
 
-_WORKER: tuple[Path, Any, Any] | None = None      # per worker process: (build, describer, meta)
+_WORKER: tuple[Path, Any] | None = None      # per worker process: (build, describer)
 
 
 def _describer(build: Path, settings: Any) -> Any:
@@ -69,7 +70,7 @@ def describe_chunk(build: Path, settings: Any, meta: dict[str, str], keys: list[
     from lod.render import BY_EXT, serialize_lines
 
     if _WORKER is None or _WORKER[0] != build:
-        _WORKER = (build, _describer(build, settings), meta)
+        _WORKER = (build, _describer(build, settings))
     describer = _WORKER[1]
     turtle = BY_EXT["ttl"]
     rows = []
