@@ -30,7 +30,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from lod.dumps import TurtleWriter, graph_checksum
-from lod.mapping import Mapper
+from lod.mapping import Mapper, Spo
 from lod.naming import ALT_LABEL, ENTITY_KINDS, LABELS
 from lod.records import Record, RecordError
 from lod.statistics import RecordTally, mentions, record_tally
@@ -83,7 +83,7 @@ class Job:
 
     mapper: Mapper
     records: list[tuple[Path, Record | None]]     # None: the worker reads the file (record_files.load)
-    render_oai: Callable[[str, list[ox.Quad], bytes], tuple[bytes, ...]] | None = None
+    render_oai: Callable[[str, list[Spo], bytes], tuple[bytes, ...]] | None = None
     reference: bool = False      # pyshacl instead of the compiled shapes
 
 
@@ -118,18 +118,18 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
         out.error = _error(exc, path, rec.key)
         return out
     t1 = time.perf_counter()
-    out.results = validate_record(mapped.quads, rec.key, reference=job.reference)
+    out.results = validate_record(mapped.triples, rec.key, reference=job.reference)
     t2 = time.perf_counter()
     out.warnings, out.sets, out.unknown = mapped.warnings, mapped.sets, mapped.unknown
     if out.accepted:
-        out.checksum, lines = graph_checksum(mapped.quads)
+        out.checksum, lines = graph_checksum(mapped.triples)
         out.triples = len(lines)
         text = "".join(lines)
         out.nt = text.encode()
-        out.named = named_in(lines, job.mapper.minter.base + "id/")
+        out.named = named_in(mapped.triples, job.mapper.minter.base + "id/")
         out.tally = record_tally(text, job.mapper.minter.base)
-        out.date = document_date(mapped.quads, job.mapper.minter.document(rec.key))
-        out.tally.mentions = mentions(mapped.quads)
+        out.date = document_date(mapped.triples, job.mapper.minter.document(rec.key))
+        out.tally.mentions = mentions(mapped.triples)
         out.ttl = ttl.render(lines)
         try:
             out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -137,24 +137,24 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
             out.file_sha = ""
     t3 = time.perf_counter()
     if out.accepted and job.render_oai is not None:
-        out.oai = job.render_oai(rec.key, mapped.quads, out.nt)
+        out.oai = job.render_oai(rec.key, mapped.triples, out.nt)
     out.seconds = {"read": t_read, "map": t1 - t0, "validate": t2 - t1, "serialise": t3 - t2,
                    "oai prepare": time.perf_counter() - t3}
     return out
 
 
-_NAMING = tuple(f" {p} " for p in (*LABELS, ALT_LABEL))      # as N-Triples writes them: " <iri> "
+_NAMING = frozenset((*LABELS, ALT_LABEL))
 
 
-def named_in(lines: list[str], ids: str) -> list[str]:
-    """Subjects a record graph's lines name that the names table answers for (lod.naming): those
-    outside ``{base}id/`` and our people, places and organisations. Describing looks the other things
-    under ``{base}id/`` up in the store itself."""
+def named_in(triples: list[Spo], ids: str) -> list[str]:
+    """Subjects a record graph labels that the names table answers for (lod.naming): those outside
+    ``{base}id/`` and our people, places and organisations. Describing looks the other things under
+    ``{base}id/`` up in the store itself."""
     out: dict[str, None] = {}
-    for line in lines:
-        if line[0] == "<" and any(p in line for p in _NAMING):
-            iri = line[1:line.index(">")]
-            if not iri.startswith(ids) or iri[len(ids):].partition("/")[0] in ENTITY_KINDS:
+    for s, p, _o in triples:
+        if p in _NAMING and s.__class__ is ox.NamedNode:
+            iri = s.value
+            if iri not in out and (not iri.startswith(ids) or iri[len(ids):].partition("/")[0] in ENTITY_KINDS):
                 out[iri] = None
     return list(out)
 
@@ -162,9 +162,9 @@ def named_in(lines: list[str], ids: str) -> list[str]:
 _DATE = ox.NamedNode("http://purl.org/dc/terms/date")
 
 
-def document_date(quads: list[ox.Quad], document: str) -> str:
+def document_date(triples: list[Spo], document: str) -> str:
     doc = ox.NamedNode(document)
-    return min((q.object.value for q in quads if q.subject == doc and q.predicate == _DATE), default="")
+    return min((o.value for s, p, o in triples if p == _DATE and s == doc), default="")
 
 
 def _work(bounds: tuple[int, int]) -> list[Processed]:

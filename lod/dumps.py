@@ -13,7 +13,9 @@ import hashlib
 import queue
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -23,15 +25,21 @@ from lod.uris import Minter
 GZIP_LEVEL = 2             # ~2.5x faster than level 6, files ~20 % larger
 
 
-def graph_checksum(quads: list[ox.Quad]) -> tuple[str, list[str]]:
+def graph_checksum(statements: Iterable[Any]) -> tuple[str, list[str]]:
     """Canonical checksum of a record graph: SHA-256 of its sorted N-Triples lines (no blank nodes).
 
-    One ``str(quad)`` per quad, the graph name cut off the end (every quad is in the same graph).
+    ``statements``: a mapper's (subject, predicate, object) tuples (lod.mapping.Mapped.triples), or
+    quads of one graph, as a list or an iterator. A quad is written by one ``str(quad)``, the graph name
+    cut off the end (every quad is in the same graph).
     """
+    quads = statements if isinstance(statements, list) else list(statements)
     if not quads:
         return hashlib.sha256(b"").hexdigest(), []
-    cut = -len(str(quads[0].graph_name)) - 1
-    lines = sorted([str(q)[:cut] + " .\n" for q in quads])
+    if quads[0].__class__ is tuple:
+        lines = sorted([f"{s} {p} {o} .\n" for s, p, o in quads])
+    else:
+        cut = -len(str(quads[0].graph_name)) - 1
+        lines = sorted([str(q)[:cut] + " .\n" for q in quads])
     return hashlib.sha256("".join(lines).encode()).hexdigest(), lines
 
 

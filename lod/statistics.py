@@ -24,6 +24,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from lod.mapping import spo
 from lod.naming import ENTITY_KINDS, WIKIDATA
 
 KINDS = ("document", *ENTITY_KINDS)
@@ -69,22 +70,22 @@ class RecordTally:
     mentions: dict[str, int] = field(default_factory=dict)  # IRI -> its documents in this record graph
 
 
-def mentions(quads: Iterable[ox.Quad]) -> dict[str, int]:
+def mentions(statements: Iterable[Any]) -> dict[str, int]:
     """What the people index counts, within one record graph: for each IRI, the subjects that refer to
-    it (crm:P67) or document an event it took part in (crm:P70 / crm:P11)."""
-    quads = list(quads)
+    it (crm:P67) or document an event it took part in (crm:P70 / crm:P11). ``statements``: quads,
+    triples or a mapper's (subject, predicate, object) tuples."""
+    triples = spo(statements)
     documented: dict[Any, set[Any]] = {}
-    for q in quads:
-        if q.predicate == _DOCUMENTS:
-            documented.setdefault(q.object, set()).add(q.subject)
+    for s, p, o in triples:
+        if p == _DOCUMENTS:
+            documented.setdefault(o, set()).add(s)
     by: dict[str, set[Any]] = {}
-    for q in quads:
-        if not isinstance(q.object, ox.NamedNode):
-            continue
-        if q.predicate == _REFERS:
-            by.setdefault(q.object.value, set()).add(q.subject)
-        elif q.predicate == _PARTICIPANT and q.subject in documented:
-            by.setdefault(q.object.value, set()).update(documented[q.subject])
+    for s, p, o in triples:
+        if p == _REFERS:
+            if isinstance(o, ox.NamedNode):
+                by.setdefault(o.value, set()).add(s)
+        elif p == _PARTICIPANT and s in documented and isinstance(o, ox.NamedNode):
+            by.setdefault(o.value, set()).update(documented[s])
     return {iri: len(docs) for iri, docs in by.items()}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from lod.mapping import spo
 from lod.mapping.namespaces import RDF, RDFS, SH, XSD
 
 SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
@@ -242,7 +243,7 @@ class _Data:
         spo: dict[Any, dict[Any, list[Any]]] = {}
         by_class: dict[Any, list[Any]] = {}
         for q in quads:
-            s, p, o = q.subject, q.predicate, q.object
+            s, p, o = q if q.__class__ is tuple else (q.subject, q.predicate, q.object)
             props = spo.get(s)
             if props is None:
                 props = spo[s] = {}
@@ -375,7 +376,8 @@ def compiled() -> CompiledShapes:
 # ------------------------------------------------------------------------------ public API
 def validate_record(data: Iterable[ox.Quad | ox.Triple] | Any, record: str = "", *,
                     reference: bool = False) -> list[ValidationResult]:
-    """SHACL results for one record graph (pyoxigraph quads/triples or an rdflib Graph).
+    """SHACL results for one record graph (pyoxigraph quads/triples, a mapper's (subject, predicate,
+    object) tuples, or an rdflib Graph).
 
     ``reference=True`` runs pyshacl instead of the compiled fast path (``lod validate --pyshacl``).
     """
@@ -422,7 +424,7 @@ def validate_pyshacl(data: Iterable[ox.Quad | ox.Triple] | Any, record: str = ""
     if hasattr(data, "triples") and not isinstance(data, list):
         graph = data
     else:
-        triples = [q.triple if isinstance(q, ox.Quad) else q for q in data]
+        triples = [ox.Triple(s, p, o) for s, p, o in spo(data)]
         graph = rdflib.Graph()
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     _conforms, report, _text = pyshacl.validate(graph, shacl_graph=_shapes_rdflib(), inference="none",

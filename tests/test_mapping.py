@@ -347,3 +347,33 @@ def test_synthetic_generator_is_deterministic_shaped_and_valid() -> None:
     for r in first[:10]:
         res = mapper.map(r)
         assert not res.unknown, res.warnings          # every synthetic name is in the synthetic authority
+
+
+def test_statements_as_tuples_answer_like_quads(authority: Authority, records: dict[str, Record]) -> None:
+    """The build reads a mapping's (subject, predicate, object) tuples, not its quads (lod.mapping.Mapped):
+    checksum, validation, OAI view, statistics and the names it labels are the same from either, and a
+    store's quad iterator checksums like a list."""
+    from lod.build_records import document_date, named_in
+    from lod.dumps import graph_checksum
+    from lod.mapping import spo
+    from lod.oai.view import MemorySource
+    from lod.statistics import mentions
+    from lod.validation import validate_record
+
+    minter = Minter(BASE)
+    mapper = Mapper(copy.deepcopy(authority), minter)
+    for key, rec in records.items():
+        m = mapper.map(rec)
+        assert len(m.quads) == len(m.triples) > 50
+        assert all(q.graph_name == m.graph for q in m.quads)
+        assert graph_checksum(m.triples) == graph_checksum(m.quads) == graph_checksum(iter(m.quads))
+        store = store_of(m.quads)
+        assert graph_checksum(store.quads_for_pattern(None, None, None, m.graph)) == graph_checksum(m.quads)
+        assert validate_record(m.triples, key) == validate_record(m.quads, key)
+        assert mentions(m.triples) == mentions(m.quads) and mentions(m.triples)
+        ids = minter.base + "id/"
+        assert named_in(m.triples, ids) == named_in(spo(m.quads), ids) and named_in(m.triples, ids)
+        doc_iri = minter.document(key)
+        assert document_date(m.triples, doc_iri) == document_date(spo(m.quads), doc_iri) != ""
+        a, b = MemorySource(m.triples, {}), MemorySource(m.quads, {})
+        assert a.index == b.index and a.quads() == b.quads()

@@ -8,6 +8,7 @@ minted as a stable slug entity (never dropped) and reported as a warning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,33 +38,52 @@ def guess_kind(name: str, default: str = "person") -> str:
     return names.guess_kind(name) if default == "person" else default
 
 
+Spo = tuple[ox.NamedNode, ox.NamedNode, "ox.NamedNode | ox.Literal"]
+
+
+def spo(statements: Iterable[Any]) -> list[Spo]:
+    """(subject, predicate, object) of each statement: a mapper's tuples as they are, pyoxigraph quads
+    and triples taken apart."""
+    return [x if x.__class__ is tuple else (x.subject, x.predicate, x.object) for x in statements]
+
+
 @dataclass
 class Mapped:
-    """One record's mapping: its quads, what the curator should hear about, and its OAI sets."""
+    """One record's mapping: its statements, what the curator should hear about, and its OAI sets.
+
+    The statements are kept as the (subject, predicate, object) terms the mapper made. Why: each read
+    of a pyoxigraph quad's ``subject`` builds a new Python object, and the build reads every statement
+    in five passes (validation, checksum, names, OAI view, statistics); ``quads`` is made only when asked."""
 
     key: str
-    quads: list[ox.Quad]
+    triples: list[Spo]
+    graph: ox.NamedNode
     warnings: list[str] = field(default_factory=list)
     sets: dict[str, str] = field(default_factory=dict)     # set_spec -> name
     unknown: list[Any] = field(default_factory=list)       # entities minted for unknown names
+
+    @functools.cached_property
+    def quads(self) -> list[ox.Quad]:
+        g = self.graph
+        return [ox.Quad(s, p, o, g) for s, p, o in self.triples]
 
 
 class Out:
     """Quads of one record graph, plus the entities and concepts that need a stub in it."""
 
-    __slots__ = ("g", "quads", "entities", "concepts", "warnings", "key", "unknown")
+    __slots__ = ("g", "triples", "entities", "concepts", "warnings", "key", "unknown")
 
     def __init__(self, graph: ox.NamedNode, key: str) -> None:
         self.g = graph
         self.key = key
-        self.quads: list[ox.Quad] = []
+        self.triples: list[Spo] = []
         self.entities: dict[str, tuple[ox.NamedNode, Any]] = {}
-        self.concepts: dict[str, tuple[ox.NamedNode, tuple[ox.Quad, ...]]] = {}
+        self.concepts: dict[str, tuple[ox.NamedNode, tuple[Spo, ...]]] = {}
         self.warnings: list[str] = []
         self.unknown: list[Any] = []
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
-        self.quads.append(ox.Quad(s, p, o, self.g))
+        self.triples.append((s, p, o))
 
     def warn(self, field_name: str, message: str) -> None:
         text = f"record {self.key}, field {field_name}: {message}"
@@ -170,12 +190,11 @@ class Mapper:
                 stub = (ox.Literal(label, language="en"), ox.NamedNode(self.minter.vocab + scheme))
                 self._stubs[node.value] = stub
             lit, scheme_node = stub
-            g = out.g
             out.concepts[node.value] = (node, (
-                ox.Quad(node, TYPE, ns.skos.Concept, g),
-                ox.Quad(node, TYPE, ns.crm.E89_Propositional_Object, g),   # see vocab.CONCEPT_IS_E89
-                ox.Quad(node, ns.skos.prefLabel, lit, g),
-                ox.Quad(node, ns.skos.inScheme, scheme_node, g)))
+                (node, TYPE, ns.skos.Concept),
+                (node, TYPE, ns.crm.E89_Propositional_Object),   # see vocab.CONCEPT_IS_E89
+                (node, ns.skos.prefLabel, lit),
+                (node, ns.skos.inScheme, scheme_node)))
         return node
 
     def language(self, out: Out, name: str, field_name: str) -> tuple[ox.NamedNode, str | None]:
@@ -188,8 +207,8 @@ class Mapper:
         if node.value not in out.concepts:
             label = LANGUAGE_NAMES.get(code, name.strip()) if code else name.strip()
             out.concepts[node.value] = (node, (
-                ox.Quad(node, TYPE, ns.crm.E56_Language, out.g),
-                ox.Quad(node, LABEL, ox.Literal(label, language="en"), out.g)))
+                (node, TYPE, ns.crm.E56_Language),
+                (node, LABEL, ox.Literal(label, language="en"))))
         if code is None:
             out.warn(field_name, f"language {name!r} has no ISO 639-1 code in lod/mapping/vocab.py; "
                                  f"published as {node.value}")
@@ -204,17 +223,16 @@ class Mapper:
         out = Out(ox.NamedNode(self.minter.record_graph(record.key)), record.key)
         nodes = map_crm(self, out, record)
         map_dc(self, out, record, nodes)
-        g = out.g
         for node, ent in out.entities.values():
-            out.quads.append(ox.Quad(node, TYPE, KIND_CLASS.get(ent.kind, ns.crm.E74_Group), g))
-            out.quads.append(ox.Quad(node, LABEL, ox.Literal(ent.label), g))
+            out.triples.append((node, TYPE, KIND_CLASS.get(ent.kind, ns.crm.E74_Group)))
+            out.triples.append((node, LABEL, ox.Literal(ent.label)))
             qid = ent.published_qid()
             if qid:
-                out.quads.append(ox.Quad(node, ns.owl.sameAs, ox.NamedNode(ns.WD + qid), g))
+                out.triples.append((node, ns.owl.sameAs, ox.NamedNode(ns.WD + qid)))
         for _node, stub in out.concepts.values():
-            out.quads.extend(stub)
-        quads = list(dict.fromkeys(out.quads))   # a person both present and a participant: one triple
-        return Mapped(record.key, quads, out.warnings, record_sets(self, out, record, nodes),
+            out.triples.extend(stub)
+        triples = list(dict.fromkeys(out.triples))   # a person both present and a participant: one triple
+        return Mapped(record.key, triples, out.g, out.warnings, record_sets(self, out, record, nodes),
                       out.unknown)
 
 

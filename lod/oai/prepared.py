@@ -70,16 +70,18 @@ class Preparer:
         self.batch: list[tuple[str, bytes, bytes, bytes]] = []
         self.count = 0
 
-    def add(self, key: str, quads: list[ox.Quad]) -> None:
+    def add(self, key: str, quads: list[Any]) -> None:
         self.put(key, self.render(key, quads))
 
-    def render(self, key: str, quads: list[ox.Quad], nt: bytes | None = None) -> tuple[bytes, ...]:
+    def render(self, key: str, statements: list[Any], nt: bytes | None = None) -> tuple[bytes, ...]:
         """The prepared formats of one record and its graph's N-Triples (``nt`` if the caller has them),
-        compressed (no database: `lod build` workers call this)."""
-        view = RecordView.read(MemorySource(quads, self.vocab), self.minter.document(key))
+        compressed (no database: `lod build` workers call this). ``statements``: quads, or a mapper's
+        (subject, predicate, object) tuples."""
+        source = MemorySource(statements, self.vocab)
+        view = RecordView.read(source, self.minter.document(key))
         xml = tuple(zstandard.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1) for p in PREPARED)
         if nt is None:
-            nt = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
+            nt = ox.serialize(source.quads(), format=ox.RdfFormat.N_TRIPLES) or b""
         return (*xml, zstandard.compress(nt, 1))
 
     def put(self, key: str, blobs: tuple[bytes, ...]) -> None:

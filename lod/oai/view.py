@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
+
+from lod.mapping import spo
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -93,13 +95,14 @@ class StoreSource:
 
 
 class MemorySource:
-    """The quads of one record graph as the build mapped them (no store read)."""
+    """The statements of one record graph as the build mapped them (no store read): quads, triples or
+    a mapper's (subject, predicate, object) tuples."""
 
-    def __init__(self, quads: Iterable[ox.Quad], vocabulary: dict[str, list[tuple[str, ox.Literal]]]) -> None:
-        self._quads = list(quads)
+    def __init__(self, statements: Iterable[Any], vocabulary: dict[str, list[tuple[str, ox.Literal]]]) -> None:
+        self._triples = spo(statements)
         self.index: dict[str, dict[str, list[Term]]] = {}
-        for q in self._quads:
-            self.index.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+        for s, p, o in self._triples:
+            self.index.setdefault(s.value, {}).setdefault(p.value, []).append(o)
         self.vocab = vocabulary
 
     def statements(self, subject: str) -> dict[str, list[Term]]:
@@ -109,7 +112,7 @@ class MemorySource:
         return self.vocab.get(iri, [])
 
     def quads(self) -> list[ox.Triple]:
-        return [q.triple for q in self._quads]
+        return [ox.Triple(s, p, o) for s, p, o in self._triples]
 
 
 def vocabulary_labels(quads: Iterable[ox.Quad]) -> dict[str, list[tuple[str, ox.Literal]]]:
