@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import gc
 import hashlib
 import itertools
 import multiprocessing
@@ -41,6 +42,7 @@ PROGRESS_EVERY = 1000
 
 CHUNK = 64                  # records per task sent to a worker
 WINDOW = 8                  # tasks in flight (bounds the memory of results not yet loaded)
+GC_THRESHOLD = 20_000       # allocations between young-generation collections in a worker (default 700)
 
 
 @dataclass
@@ -173,8 +175,16 @@ def _work(bounds: tuple[int, int]) -> list[Processed]:
 
 
 def _init_worker() -> None:
-    """Die with the parent: a `lod build` killed with SIGKILL must not leave workers behind."""
+    """Die with the parent: a `lod build` killed with SIGKILL must not leave workers behind.
+
+    Also: what the worker inherited (records list, authority, mapper caches: ~360,000 objects at
+    100,000 records) is frozen out of the cyclic collector, which otherwise scans it again and again
+    while each record's short-lived statements trigger collections (and copies the pages it touches);
+    the first generation's threshold is raised for the same reason. In process, over 6 x 400 records:
+    4.84 against 5.11 ms per record (medians) in one comparison, within the noise in another."""
     global _TTL
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 50)
     _TTL = TurtleWriter()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
