@@ -233,11 +233,23 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append(Seen(self.command, parts.path, params, dict(self.headers.items())))
             fake._active += 1
             fake.max_active = max(fake.max_active, fake._active)
+        self._counted = True
         try:
             self._answer(parts.path, params, raw)
         finally:
-            with fake._lock:
-                fake._active -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        """A request stops counting as active once its answer starts: the client may have the whole
+        answer, and send its next request, before this thread gets past its last write."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.fake._lock:
+                self.fake._active -= 1
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._leave()
+        super().send_response(code, message)
 
     def _answer(self, path: str, params: dict[str, str], raw: str) -> None:
         fake = self.fake
