@@ -8,6 +8,7 @@ import re
 import pyoxigraph as ox
 from lxml import etree
 
+from lod.oai import xmlout as x
 from lod.oai.view import (
     CRM,
     DC,
@@ -18,10 +19,8 @@ from lod.oai.view import (
     OWL,
     RDF,
     SKOS,
-    XML_LANG,
     Context,
     RecordView,
-    xml_text,
 )
 
 _AGENT_TYPES = {CRM + "E21_Person", CRM + "E74_Group", CRM + "E39_Actor", CRM + "E40_Legal_Body"}
@@ -48,6 +47,7 @@ _CHO = (
     ("dcterms:temporal", (DCT + "temporal",)),
 )
 _EDM_NS = {"rdf": RDF, "edm": EDM, "ore": ORE, "dc": DC, "dcterms": DCT, "skos": SKOS, "owl": OWL}
+_NAMESPACES = x.namespaces(_EDM_NS)
 _RES = f"{{{RDF}}}resource"
 _ABOUT = f"{{{RDF}}}about"
 
@@ -85,10 +85,11 @@ def edm_problems(root: etree._Element) -> list[str]:
     return problems
 
 
-def render_edm(view: RecordView, ctx: Context) -> etree._Element:
+def render_edm(view: RecordView, ctx: Context) -> bytes:
+    """The record as EDM RDF/XML, serialised (lod.oai.xmlout: the bytes lxml would write)."""
     document = view.document
-    root = etree.Element(_q("rdf:RDF"), nsmap=_EDM_NS)
-    cho = etree.SubElement(root, _q("edm:ProvidedCHO"), {_ABOUT: document})
+    cho: list[str] = []
+    written: set[str] = set()           # CHO properties written
     contextual: dict[str, str] = {}     # IRI -> EDM contextual class, in first-use order
     for name, preds in _CHO:
         seen: set[str] = set()
@@ -98,7 +99,8 @@ def render_edm(view: RecordView, ctx: Context) -> etree._Element:
             elif isinstance(term, ox.NamedNode) and name != "dc:identifier":
                 if term.value not in seen:
                     seen.add(term.value)
-                    etree.SubElement(cho, _q(name), {_RES: term.value})
+                    cho.append(x.leaf(name, rdf_resource=term.value))
+                    written.add(name)
                     cls = _contextual_class(view, term.value)
                     if cls:
                         contextual.setdefault(term.value, cls)
@@ -107,32 +109,30 @@ def render_edm(view: RecordView, ctx: Context) -> etree._Element:
                 text, lang = view.text(term, keep_iri=True)
             if text and text not in seen:
                 seen.add(text)
-                el = etree.SubElement(cho, _q(name))
-                el.text = text
-                if lang:
-                    el.set(XML_LANG, lang)
-    if cho.find(_q("dc:language")) is None:
-        for code in _fallback_languages(view):
-            etree.SubElement(cho, _q("dc:language")).text = code
-    if cho.find(_q("dc:type")) is None:    # every record is a text document: say so in DCMI terms
-        etree.SubElement(cho, _q("dc:type"), {_RES: DCMITYPE + "Text"})
-    etree.SubElement(cho, _q("edm:type")).text = "TEXT"
+                cho.append(x.leaf(name, text, lang))
+                written.add(name)
+    if "dc:language" not in written:
+        cho.extend(x.leaf("dc:language", code) for code in _fallback_languages(view))
+    if "dc:type" not in written:    # every record is a text document: say so in DCMI terms
+        cho.append(x.leaf("dc:type", rdf_resource=DCMITYPE + "Text"))
+    cho.append(x.leaf("edm:type", "TEXT"))
+    out = [f"<rdf:RDF{_NAMESPACES}>", f'<edm:ProvidedCHO rdf:about="{x.attr(document)}">', *cho,
+           "</edm:ProvidedCHO>"]
     for iri, cls in contextual.items():
-        ent = etree.SubElement(root, _q(cls), {_ABOUT: iri})
         lab = view.label(iri)
-        pl = etree.SubElement(ent, _q("skos:prefLabel"))
-        pl.text = xml_text(lab.value) if lab is not None else iri
-        if lab is not None and lab.language:
-            pl.set(XML_LANG, lab.language)
-        for same in view.same_as(iri):
-            etree.SubElement(ent, _q("owl:sameAs"), {_RES: same})
-    agg = etree.SubElement(root, _q("ore:Aggregation"), {_ABOUT: document + "#aggregation"})
-    etree.SubElement(agg, _q("edm:aggregatedCHO"), {_RES: document})
-    etree.SubElement(agg, _q("edm:dataProvider")).text = ctx.publisher
-    etree.SubElement(agg, _q("edm:isShownAt"), {_RES: ctx.landing_page(document)})
-    etree.SubElement(agg, _q("edm:provider")).text = ctx.publisher
-    etree.SubElement(agg, _q("edm:rights"), {_RES: ctx.edm_rights})
-    return root
+        out.append(f'<{cls} rdf:about="{x.attr(iri)}">')
+        out.append(x.leaf("skos:prefLabel", lab.value if lab is not None else iri,
+                          lab.language or "" if lab is not None else ""))
+        out.extend(x.leaf("owl:sameAs", rdf_resource=same) for same in view.same_as(iri))
+        out.append(f"</{cls}>")
+    out += [f'<ore:Aggregation rdf:about="{x.attr(document + "#aggregation")}">',
+            x.leaf("edm:aggregatedCHO", rdf_resource=document),
+            x.leaf("edm:dataProvider", ctx.publisher),
+            x.leaf("edm:isShownAt", rdf_resource=ctx.landing_page(document)),
+            x.leaf("edm:provider", ctx.publisher),
+            x.leaf("edm:rights", rdf_resource=ctx.edm_rights),
+            "</ore:Aggregation></rdf:RDF>"]
+    return x.finish(out)
 
 
 def _fallback_languages(view: RecordView) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from lxml import etree
 
+from lod.oai import xmlout as x
 from lod.oai.edm import check_edm_rights, edm_problems, render_edm
 from lod.oai.view import (
     _NOT_XML,
@@ -28,7 +29,6 @@ from lod.oai.view import (
     RDF,
     RDFS,
     SKOS,
-    XML_LANG,
     XSI,
     Context,
     MemorySource,
@@ -71,7 +71,7 @@ class Format:
     prefix: str
     schema: str
     namespace: str
-    render: Callable[[RecordView, Context], etree._Element]
+    render: Callable[[RecordView, Context], bytes]     # the metadata element, serialised
 
 
 # ----------------------------------------------------------------------------------- oai_dc
@@ -107,15 +107,14 @@ def dc_values(view: RecordView, ctx: Context) -> list[tuple[str, str, str]]:
     return out
 
 
-def render_oai_dc(view: RecordView, ctx: Context) -> etree._Element:
-    root = etree.Element(f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC, "xsi": XSI})
-    root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
-    for el, text, lang in dc_values(view, ctx):
-        child = etree.SubElement(root, f"{{{DC}}}{el}")
-        child.text = text
-        if lang:
-            child.set(XML_LANG, lang)
-    return root
+_OAI_DC_ROOT = (f"<oai_dc:dc{x.namespaces({'oai_dc': OAI_DC, 'dc': DC, 'xsi': XSI})}"
+                f' xsi:schemaLocation="{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd">')
+
+
+def render_oai_dc(view: RecordView, ctx: Context) -> bytes:
+    """Simple Dublin Core, serialised (lod.oai.xmlout: the bytes lxml would write)."""
+    return x.finish([_OAI_DC_ROOT, *(x.leaf(f"dc:{el}", text, lang) for el, text, lang in dc_values(view, ctx)),
+                     "</oai_dc:dc>"])
 
 
 # ----------------------------------------------------------------------------------- rdf
@@ -123,12 +122,13 @@ _RDF_PREFIXES = {"crm": CRM, "rdfs": RDFS, "dcterms": DCT, "owl": OWL, "skos": S
                  "prov": "http://www.w3.org/ns/prov#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
-def render_rdf(view: RecordView, ctx: Context) -> etree._Element:
+def render_rdf(view: RecordView, ctx: Context) -> bytes:
     """The record graph as RDF/XML (pyoxigraph writes it; literals made XML-safe first)."""
     triples = sorted((ox.Triple(t.subject, t.predicate, _xml_safe(t.object)) for t in view.source.quads()),
                      key=lambda t: (t.subject.value, t.predicate.value, _order(t.object)))
     data = ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_RDF_PREFIXES)
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    return etree.tostring(root)     # without pyoxigraph's XML declaration, as the other formats
 
 
 def _xml_safe(term: Term) -> Term:

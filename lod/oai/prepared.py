@@ -27,7 +27,6 @@ from typing import Any
 
 import pyoxigraph as ox
 import zstandard
-from lxml import etree
 
 from lod.described import Described
 from lod.kept_files import KeptFile
@@ -79,7 +78,7 @@ class Preparer:
         (subject, predicate, object) tuples."""
         source = MemorySource(statements, self.vocab)
         view = RecordView.read(source, self.minter.document(key))
-        xml = tuple(zstandard.compress(etree.tostring(FORMATS[p].render(view, self.ctx)), 1) for p in PREPARED)
+        xml = tuple(zstandard.compress(FORMATS[p].render(view, self.ctx), 1) for p in PREPARED)
         if nt is None:
             nt = ox.serialize(source.quads(), format=ox.RdfFormat.N_TRIPLES) or b""
         return (*xml, zstandard.compress(nt, 1))
@@ -126,7 +125,7 @@ class Prepared(KeptFile):
     fingerprint = staticmethod(fingerprint)
 
     def get(self, keys: list[str], prefix: str) -> dict[str, bytes]:
-        """Serialised metadata elements by key (as lxml wrote them at build time)."""
+        """Serialised metadata elements by key (as the build wrote them)."""
         if prefix not in PREPARED or not keys:
             return {}
         out = {}

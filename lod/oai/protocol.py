@@ -100,7 +100,7 @@ class Request:
     args: dict[str, str]
     start: str | None = None
     until: str | None = None
-    # prepared metadata, already serialised by lxml at build time: spliced in after serialisation
+    # metadata already serialised (prepared at build time, or rendered now): spliced in after serialisation
     splices: list[bytes] = field(default_factory=list)
 
 
@@ -181,7 +181,7 @@ def envelope(repo: Repository, now: float, request: Request | None, body: list[e
     root.extend(body)
     out = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     if request is not None and request.splices:
-        # Only our own processing instructions match: in text and attributes lxml escapes every '<'.
+        # Only our own processing instructions match: lxml and lod.oai.xmlout escape every '<' in values.
         out = _SPLICE.sub(lambda m: request.splices[int(m.group(1))], out)
     return out
 
@@ -295,12 +295,11 @@ def _record(req: Request, parent: etree._Element, entry: CatalogEntry, fmt: Any,
         return
     md = _el(rec, "metadata")
     blob = ready.get(entry.key)
-    if blob is not None:
-        md.append(etree.PI("lod-metadata", str(len(req.splices))))
-        req.splices.append(blob)
-        return
-    source = StoreSource(repo.store.oxigraph, entry.graph, repo.minter.ontology_graph, cache)
-    md.append(fmt.render(RecordView.read(source, repo.minter.document(entry.key)), repo.context))
+    if blob is None:
+        source = StoreSource(repo.store.oxigraph, entry.graph, repo.minter.ontology_graph, cache)
+        blob = fmt.render(RecordView.read(source, repo.minter.document(entry.key)), repo.context)
+    md.append(etree.PI("lod-metadata", str(len(req.splices))))     # the serialised format goes here
+    req.splices.append(blob)
 
 
 def _prepared(repo: Repository, entries: list[CatalogEntry], prefix: str) -> dict[str, bytes]:
