@@ -28,8 +28,8 @@ def lxml_bytes(value: str | None, lang: str = "", resource: str | None = None) -
 
 
 def ours(value: str | None, lang: str = "", resource: str | None = None) -> bytes:
-    extra = {"rdf_resource": resource} if resource is not None else {}
-    return x.finish([f"<rdf:RDF{x.namespaces(NS)}>", x.leaf("dc:title", value, lang, **extra), "</rdf:RDF>"])
+    el = x.resource("dc:title", resource) if resource is not None else x.leaf("dc:title", value, lang)
+    return x.finish([f"<rdf:RDF{x.namespaces(NS)}>", el, "</rdf:RDF>"])
 
 
 def test_hostile_text_and_attributes_as_lxml_writes_them():
@@ -53,9 +53,10 @@ def test_output_is_ascii_and_well_formed():
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=st.text(), lang=st.text(max_size=8), resource=st.one_of(st.none(), st.text()))
-def test_any_string_as_lxml_writes_it(value: str, lang: str, resource: str | None):
-    assert ours(value, lang, resource) == lxml_bytes(value, lang, resource)
+@given(value=st.one_of(st.none(), st.text()), lang=st.text(max_size=8), resource=st.text())
+def test_any_string_as_lxml_writes_it(value: str | None, lang: str, resource: str):
+    assert ours(value, lang) == lxml_bytes(value, lang)
+    assert ours(None, resource=resource) == lxml_bytes(None, resource=resource)
 
 
 def test_a_hostile_title_stays_text_in_both_prepared_formats():

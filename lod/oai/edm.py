@@ -99,7 +99,7 @@ def render_edm(view: RecordView, ctx: Context) -> bytes:
             elif isinstance(term, ox.NamedNode) and name != "dc:identifier":
                 if term.value not in seen:
                     seen.add(term.value)
-                    cho.append(x.leaf(name, rdf_resource=term.value))
+                    cho.append(x.resource(name, term.value))
                     written.add(name)
                     cls = _contextual_class(view, term.value)
                     if cls:
@@ -114,7 +114,7 @@ def render_edm(view: RecordView, ctx: Context) -> bytes:
     if "dc:language" not in written:
         cho.extend(x.leaf("dc:language", code) for code in _fallback_languages(view))
     if "dc:type" not in written:    # every record is a text document: say so in DCMI terms
-        cho.append(x.leaf("dc:type", rdf_resource=DCMITYPE + "Text"))
+        cho.append(x.resource("dc:type", DCMITYPE + "Text"))
     cho.append(x.leaf("edm:type", "TEXT"))
     out = [f"<rdf:RDF{_NAMESPACES}>", f'<edm:ProvidedCHO rdf:about="{x.attr(document)}">', *cho,
            "</edm:ProvidedCHO>"]
@@ -123,14 +123,14 @@ def render_edm(view: RecordView, ctx: Context) -> bytes:
         out.append(f'<{cls} rdf:about="{x.attr(iri)}">')
         out.append(x.leaf("skos:prefLabel", lab.value if lab is not None else iri,
                           lab.language or "" if lab is not None else ""))
-        out.extend(x.leaf("owl:sameAs", rdf_resource=same) for same in view.same_as(iri))
+        out.extend(x.resource("owl:sameAs", same) for same in view.same_as(iri))
         out.append(f"</{cls}>")
     out += [f'<ore:Aggregation rdf:about="{x.attr(document + "#aggregation")}">',
-            x.leaf("edm:aggregatedCHO", rdf_resource=document),
+            x.resource("edm:aggregatedCHO", document),
             x.leaf("edm:dataProvider", ctx.publisher),
-            x.leaf("edm:isShownAt", rdf_resource=ctx.landing_page(document)),
+            x.resource("edm:isShownAt", ctx.landing_page(document)),
             x.leaf("edm:provider", ctx.publisher),
-            x.leaf("edm:rights", rdf_resource=ctx.edm_rights),
+            x.resource("edm:rights", ctx.edm_rights),
             "</ore:Aggregation></rdf:RDF>"]
     return x.finish(out)
 

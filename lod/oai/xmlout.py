@@ -25,19 +25,17 @@ def attr(value: str) -> str:
             .replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;").replace("\r", "&#13;"))
 
 
-def attrs(pairs: dict[str, str]) -> str:
-    return "".join(f' {name}="{attr(value)}"' for name, value in pairs.items())
-
-
-def leaf(name: str, value: str | None = None, lang: str = "", **extra: str) -> str:
-    """One element holding text (``value``) or nothing; ``extra``: attributes, ``rdf_resource`` for
-    ``rdf:resource`` (a ``_`` in a keyword is the prefix's colon)."""
-    head = name + (f' xml:lang="{attr(lang)}"' if lang else "")
-    if extra:
-        head += attrs({k.replace("_", ":", 1): v for k, v in extra.items()})
+def leaf(name: str, value: str | None = None, lang: str = "") -> str:
+    """One element holding text (``value``) or nothing."""
+    head = f'{name} xml:lang="{attr(lang)}"' if lang else name
     if value is None:
         return f"<{head}/>"
     return f"<{head}>{text(value)}</{name}>"
+
+
+def resource(name: str, iri: str) -> str:
+    """An empty element pointing at ``iri`` (``rdf:resource``)."""
+    return f'<{name} rdf:resource="{attr(iri)}"/>'
 
 
 def namespaces(nsmap: dict[str, str]) -> str:
