@@ -121,8 +121,8 @@ def render_edm(view: RecordView, ctx: Context) -> bytes:
     for iri, cls in contextual.items():
         lab = view.label(iri)
         out.append(f'<{cls} rdf:about="{x.attr(iri)}">')
-        out.append(x.leaf("skos:prefLabel", lab.value if lab is not None else iri,
-                          lab.language or "" if lab is not None else ""))
+        out.append(x.leaf("skos:prefLabel", iri) if lab is None else
+                   x.leaf("skos:prefLabel", lab.value, lab.language or ""))
         out.extend(x.resource("owl:sameAs", same) for same in view.same_as(iri))
         out.append(f"</{cls}>")
     out += [f'<ore:Aggregation rdf:about="{x.attr(document + "#aggregation")}">',

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from lod.oai.view import xml_text
 
-XML_LANG = "xml:lang"
-
 
 def text(value: str) -> str:
     """Character data as libxml2 escapes it; characters XML cannot carry are dropped (lxml refuses them)."""
