@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from lod import __version__, described, naming
-from lod.build_records import Job, Pipeline, bulk_load, file_keys, workers_for
+from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, ProvenanceDump, TurtleWriter, shared_graphs
 from lod.mapping import Mapper, authority_quads, merge_unknown
@@ -401,7 +401,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         store = ox.Store(str(build_dir / "oxigraph"))
         try:
             t = time.monotonic()
-            bulk_load(store, chunks(pipeline, nt, ttl, prov_dump))
+            store.bulk_load(Reader(chunks(pipeline, nt, ttl, prov_dump)), ox.RdfFormat.N_QUADS)
             report.timings["map+validate+load"] = time.monotonic() - t
             ended = [ox.Quad(prov.activity, ns.prov.endedAtTime, ox.Literal(_now(), datatype=ns.xsd.dateTime), prov.g)]
             store.extend(shared(ended))

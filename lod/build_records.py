@@ -350,51 +350,6 @@ def check_records(mapper: Mapper, records: list[tuple[Path, Record]], *, referen
         progress("mapping", total, total)
 
 
-def bulk_load(store: ox.Store, chunks: Iterator[bytes]) -> None:
-    """N-Quads ``chunks`` into ``store``'s bulk loader through an OS pipe, where the platform names one.
-
-    Why: handed a Python file (:class:`Reader`), pyoxigraph calls its ``read`` for every ~2 KB and
-    needs the GIL each time. Any other thread of the build holding the GIL (results arriving from
-    the workers, the dump writers) stalls the parser: with one busy Python thread beside it, 1.27 M
-    quads took 175 s through ``read`` and 21 s through a pipe, which the loader reads natively with
-    the GIL released. The loader runs in a thread; this thread writes the chunks, so a Ctrl-C or an
-    error from ``chunks`` is raised here at once, the pipe closes and the loader ends.
-    """
-    fd_dir = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
-    if fd_dir is None:
-        store.bulk_load(Reader(chunks), ox.RdfFormat.N_QUADS)
-        return
-    r, w = os.pipe()
-    failed: list[BaseException] = []
-
-    def load() -> None:
-        try:
-            store.bulk_load(path=f"{fd_dir}/{r}", format=ox.RdfFormat.N_QUADS)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the writing thread
-            failed.append(exc)
-        finally:
-            os.close(r)         # a writer still writing now gets BrokenPipeError instead of blocking
-
-    loader = threading.Thread(target=load, name="bulk-load", daemon=True)
-    loader.start()
-    out = os.fdopen(w, "wb", buffering=1 << 20)
-    try:
-        for chunk in chunks:
-            out.write(chunk)
-        out.close()
-    except BrokenPipeError:
-        if not failed:          # not the loader's doing: say so rather than lose the cause
-            raise
-    finally:
-        try:
-            out.close()
-        except BrokenPipeError:
-            pass
-        loader.join()
-    if failed:
-        raise failed[0]
-
-
 class Reader:
     """A binary file over an iterator of byte chunks, for ``Store.bulk_load`` (which pulls as it parses)."""
 

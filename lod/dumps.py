@@ -44,20 +44,11 @@ def graph_checksum(statements: Iterable[Any]) -> tuple[str, list[str]]:
 
 
 class Background:
-    """A gzip file written by a thread; ``write`` queues, ``close`` drains and re-raises a write error.
-
-    Writes are gathered into batches of ~1 MB before they are queued: one hand-over per record
-    (two dumps, so two thread wake-ups and GIL hand-offs per record) cost the building thread more
-    than the copy into a batch does.
-    """
-
-    BATCH = 1 << 20
+    """A gzip file written by a thread; ``write`` queues, ``close`` drains and re-raises a write error."""
 
     def __init__(self, path: Path, level: int = GZIP_LEVEL) -> None:
         self.fileobj = gzip.open(path, "wb", compresslevel=level)
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        self.batch: list[bytes] = []
-        self.batched = 0
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=256)
         self.error: BaseException | None = None
         self.closed = False
         self.thread = threading.Thread(target=self._run, name=f"dump-{path.name}", daemon=True)
@@ -74,16 +65,8 @@ class Background:
     def write(self, data: bytes) -> int:
         if self.error is not None:
             raise self.error
-        self.batch.append(bytes(data))     # pyoxigraph's dump may hand a buffer it reuses
-        self.batched += len(data)
-        if self.batched >= self.BATCH:
-            self._hand_over()
+        self.queue.put(bytes(data))
         return len(data)
-
-    def _hand_over(self) -> None:
-        if self.batch:
-            self.queue.put(b"".join(self.batch))
-            self.batch, self.batched = [], 0
 
     def flush(self) -> None:
         """Writes are flushed by close(); pyoxigraph's dump calls this after each graph."""
@@ -93,8 +76,6 @@ class Background:
         if self.closed:
             return
         self.closed = True
-        if not abandon:
-            self._hand_over()
         self.queue.put(None)
         self.thread.join()
         self.fileobj.close()

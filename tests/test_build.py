@@ -9,9 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -369,41 +367,6 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
     build(settings(tmp_path, data), progress=lambda *a: seen.append(a))
     assert ("mapping", len(KEYS), len(KEYS)) in seen and ("dumps", 1, 1) in seen
-
-
-def test_pipe_fed_bulk_load_loads_every_chunk() -> None:
-    from lod.build_records import bulk_load
-
-    nq = b"".join(f"<urn:s:{i}> <urn:p> \"v\\u00e9 {i}\" <urn:g:{i % 3}> .\n".encode() for i in range(20000))
-    store = ox.Store()
-    bulk_load(store, iter([nq[i:i + 7777] for i in range(0, len(nq), 7777)]))
-    assert len(store) == 20000
-    assert ox.Literal("v\u00e9 19999") in {q.object for q in store.quads_for_pattern(ox.NamedNode("urn:s:19999"), None, None)}
-
-
-def test_pipe_fed_bulk_load_raises_the_producers_error_without_hanging() -> None:
-    from lod.build_records import bulk_load
-
-    def chunks() -> Iterator[bytes]:
-        yield b"<urn:s> <urn:p> <urn:o> <urn:g> .\n"
-        raise RuntimeError("a worker died")
-
-    with pytest.raises(RuntimeError, match="a worker died"):
-        bulk_load(ox.Store(), chunks())
-    assert not [t for t in threading.enumerate() if t.name == "bulk-load"]
-
-
-def test_pipe_fed_bulk_load_raises_the_loaders_error_not_a_broken_pipe() -> None:
-    from lod.build_records import bulk_load
-
-    def chunks() -> Iterator[bytes]:
-        yield b"<urn:s> <urn:p> this is not N-Quads .\n"
-        for _ in range(2000):          # far more than the pipe holds: the writer must not block forever
-            yield b"<urn:s> <urn:p> <urn:o> <urn:g> .\n" * 100
-
-    with pytest.raises(SyntaxError):
-        bulk_load(ox.Store(), chunks())
-    assert not [t for t in threading.enumerate() if t.name == "bulk-load"]
 
 
 def test_reader_feeds_bulk_load_exactly() -> None:
