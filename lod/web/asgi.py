@@ -1,11 +1,12 @@
 """The production front: an ASGI app (run by gunicorn's asyncio worker) around the Flask WSGI app.
 
 Why: dereferencing must answer thousands of requests a second. A response Flask marked cacheable
-(``environ["lod.cacheable"]``: data documents, 303s, VoID...) is kept, whole, in a bounded LRU keyed
-by (published build, raw path, query, Accept); the next identical request is answered from the event
-loop without entering Flask, including 304s for If-None-Match / If-Modified-Since. Everything else,
-and every miss, runs the Flask app unchanged in a thread pool, streaming its body. A new published
-build (the CURRENT pointer changes) changes the key, so nothing stale is served.
+(``environ["lod.cacheable"]``: data documents, 303s, VoID...) is kept, whole, once asked for twice
+(lod.web.cache.LRU), in a bounded LRU keyed by (published build, raw path, query, Accept); the next
+identical request is answered from the event loop without entering Flask, including 304s for
+If-None-Match / If-Modified-Since. Everything else, and every miss, runs the Flask app unchanged in
+a thread pool, streaming its body. A new published build (the CURRENT pointer changes) changes the
+key, so nothing stale is served.
 
 SPARQL queries (GET/POST /sparql with a query) skip Flask too: lod.web.sparql_http answers them from
 the request's raw parts, the same function the Flask view calls, so both paths give the same statuses,
@@ -96,7 +97,8 @@ class Front:
             if ans is not None:
                 headers = _answer_headers(ans)
                 if key is not None and method == "GET" and repeatable and ans.status == 200 and self.sparql_cache:
-                    self.responses.put(key, (200, headers, ans.body, None, None), len(ans.body) + 512)
+                    self.responses.put(key, (200, headers, ans.body, None, None), len(ans.body) + 512,
+                                       costly=True)
                 await send({"type": "http.response.start", "status": ans.status, "headers": headers})
                 await send({"type": "http.response.body", "body": ans.body})
                 return

@@ -16,13 +16,21 @@ from typing import Any
 
 
 class LRU:
-    """Thread-safe LRU bounded by entry count and total size (bytes of the values' bodies)."""
+    """Thread-safe LRU bounded by entry count and total size (bytes of the values' bodies).
+
+    A value is kept on its second ``put`` (a doorkeeper of recent key hashes remembers the first),
+    unless the caller says it is costly to make again (a SPARQL answer). Why: a crawler or harvester
+    walking every document once would otherwise flush the pages people keep asking for, and pays for
+    each insert and eviction while doing it: spread Turtle at 100,000 documents, 3,150-3,410 req/s
+    with a cache that kept everything against 3,880-4,250 with none.
+    """
 
     def __init__(self, max_entries: int = 4096, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.size = 0
         self._data: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._seen: set[int] = set()        # hashes of keys put once and not kept (cleared when full)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
@@ -33,18 +41,28 @@ class LRU:
             self._data.move_to_end(key)
             return item[0]
 
-    def put(self, key: Hashable, value: Any, size: int) -> None:
+    def put(self, key: Hashable, value: Any, size: int, *, costly: bool = False) -> bool:
+        """Keep ``value`` (True) or only remember that ``key`` was seen (False)."""
         if size > self.max_bytes // 4:   # one huge value must not flush everything else
-            return
+            return False
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:
                 self.size -= old[1]
+            elif not costly:
+                h = hash(key)
+                if h not in self._seen:
+                    if len(self._seen) >= 2 * self.max_entries:
+                        self._seen.clear()
+                    self._seen.add(h)
+                    return False
+                self._seen.discard(h)
             self._data[key] = (value, size)
             self.size += size
             while self._data and (len(self._data) > self.max_entries or self.size > self.max_bytes):
                 _, (_, s) = self._data.popitem(last=False)
                 self.size -= s
+            return True
 
     def __len__(self) -> int:
         return len(self._data)
@@ -52,6 +70,7 @@ class LRU:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._seen.clear()
             self.size = 0
 
 
