@@ -21,8 +21,8 @@ class LRU:
     A value is kept on its second ``put`` (a doorkeeper of recent key hashes remembers the first),
     unless the caller says it is costly to make again (a SPARQL answer). Why: a crawler or harvester
     walking every document once would otherwise flush the pages people keep asking for, and pays for
-    each insert and eviction while doing it: spread Turtle at 100,000 documents, 3,150-3,410 req/s
-    with a cache that kept everything against 3,880-4,250 with none.
+    each insert and eviction while doing it: spread Turtle at 100,000 documents, 3,150-3,411 req/s
+    with a cache that kept everything against 3,881-4,250 with none.
     """
 
     def __init__(self, max_entries: int = 4096, max_bytes: int = 64 * 1024 * 1024) -> None:
