@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import requests
 
 from bench import sparql_bench
 from bench.harness import LodServer, wrk
+from bench.peers import tree_pids
 from bench.run import BASE, _picks
 
 SPREAD = 40_000
@@ -42,19 +42,6 @@ def _smaps(pid: int) -> dict[str, int] | None:
     return out
 
 
-def _tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                todo += [int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
 class Sampler(threading.Thread):
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
@@ -66,7 +53,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             total = 0
-            for pid in _tree(self.root):
+            for pid in tree_pids(self.root):
                 m = _smaps(pid)
                 if m is None:
                     continue

@@ -36,6 +36,7 @@ from pathlib import Path
 import requests
 
 from bench.deref_bench import free_port, wait_http, write_section
+from bench.peers import tree_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://localhost:8080/"
@@ -121,16 +122,7 @@ class Server:
         wait_http(self.url + "?verb=Identify", timeout=120)
 
     def pids(self) -> list[int]:
-        pids, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            for task in Path(f"/proc/{pid}/task").glob("*"):
-                try:
-                    todo += [int(c) for c in (task / "children").read_text().split()]
-                except OSError:
-                    pass
-        return pids
+        return tree_pids(self.proc.pid)
 
     def rss_mb(self) -> float:
         total = 0

@@ -50,15 +50,26 @@ def pss_mb(pid: int) -> float:
     return _tree_kb(pid, "/smaps_rollup", "Pss:", True) / 1024
 
 
-def _tree_kb(pid: int, source: str, field: str, children: bool) -> int:
-    total = 0
-    pids = [pid]
-    seen: set[int] = set()
-    while pids:
-        p = pids.pop()
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc (threads' children included); gone processes are skipped."""
+    out, todo, seen = [], [pid], set()
+    while todo:
+        p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _tree_kb(pid: int, source: str, field: str, children: bool) -> int:
+    total = 0
+    for p in tree_pids(pid) if children else [pid]:
         try:
             for line in Path(f"/proc/{p}{source}").read_text().splitlines():
                 if line.startswith(field):
@@ -66,13 +77,6 @@ def _tree_kb(pid: int, source: str, field: str, children: bool) -> int:
                     break
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        if children:
-            try:
-                for task in Path(f"/proc/{p}/task").iterdir():
-                    kids = (task / "children").read_text().split()
-                    pids += [int(k) for k in kids]
-            except (FileNotFoundError, PermissionError):
-                pass
     return total
 
 
