@@ -101,11 +101,16 @@ def _error(exc: RecordError, path: Path, key: str) -> dict[str, Any]:
 def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
     path, rec = job.records[index]
     t0 = time.perf_counter()
+    raw: bytes | None = None
     if rec is None:
         from lod.sources.record_files import load
 
         try:
-            rec = load(path)
+            raw = path.read_bytes()
+        except OSError:
+            pass                    # load() reads it again and says why it cannot
+        try:
+            rec = load(path, raw)
         except RecordError as exc:
             return Processed(index, path, exc.record or path.stem, unreadable=True, error=_error(exc, path, ""),
                              seconds={"read": time.perf_counter() - t0})
@@ -133,8 +138,8 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
         out.date = document_date(mapped.triples, job.mapper.minter.document(rec.key))
         out.tally.mentions = mentions(mapped.triples)
         out.ttl = ttl.render(lines)
-        try:
-            out.file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:       # of the bytes just mapped: a file edited during the build cannot get another file's hash
+            out.file_sha = hashlib.sha256(path.read_bytes() if raw is None else raw).hexdigest()
         except OSError:
             out.file_sha = ""
     t3 = time.perf_counter()

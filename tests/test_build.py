@@ -369,6 +369,35 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     assert ("mapping", len(KEYS), len(KEYS)) in seen and ("dumps", 1, 1) in seen
 
 
+def test_a_record_is_hashed_and_mapped_from_one_read_of_its_file(tmp_path: Path) -> None:
+    """Provenance's urn:sha256 names the bytes that were mapped; the worker reads each file once."""
+    from lod.authority import Authority
+    from lod.build_records import Job, process
+    from lod.dumps import TurtleWriter
+    from lod.mapping import Mapper
+    from lod.uris import Minter
+
+    data = copy_data(tmp_path)
+    path = data / "records" / f"{SEED_B}.yaml"
+    reads: list[Path] = []
+
+    class Counted(type(path)):  # type: ignore[misc]
+        def read_bytes(self) -> bytes:
+            reads.append(self)
+            return super().read_bytes()
+
+    job = Job(Mapper(Authority.load(data / "authority.yaml"), Minter(BASE)), [(Counted(path), None)])
+    out = process(job, 0, TurtleWriter())
+    assert out.accepted and out.key == SEED_B and out.triples > 100
+    assert out.file_sha == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(reads) == 1
+    # a record handed over already parsed (lod validate's path) still gets its file's hash
+    from lod.sources.record_files import load
+
+    job = Job(job.mapper, [(Counted(path), load(path))])
+    assert process(job, 0, TurtleWriter()).file_sha == out.file_sha and len(reads) == 2
+
+
 def test_reader_feeds_bulk_load_exactly() -> None:
     from lod.build_records import Reader
 

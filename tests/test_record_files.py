@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lod.records import Record
+from lod.records import Record, RecordError
 from lod.sources import record_files
 from lod.sources.pages import read_page
 
@@ -51,6 +51,20 @@ def test_file_is_human_editable_and_round_trips(tmp_path, seed):
     data = yaml.safe_load(text)
     assert data["_import"] == {"source": SEED_B.name, "checksum": seed.checksum()}
     assert record_files.load(res.path) == seed
+
+
+def test_load_parses_the_bytes_it_is_given_not_the_file_again(records):
+    """The build hashes the bytes it read (provenance) and maps the same bytes: an edit saved between
+    the two cannot make a record's hash describe another text."""
+    path = records / "116814.yaml"
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b"\ntitle: ", b"\ntitle: Edited during the build, "))
+    assert record_files.load(path, raw).title == record_files.load(records / "116814.yaml", raw).title
+    assert not record_files.load(path, raw).title.startswith("Edited")
+    assert record_files.load(path).title.startswith("Edited during the build")
+    with pytest.raises(RecordError, match="not valid YAML") as err:
+        record_files.load(path, b"key: [unclosed")
+    assert err.value.file == str(path)
 
 
 def test_reimport_unchanged_updated_kept_forced(tmp_path, seed):

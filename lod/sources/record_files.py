@@ -140,11 +140,14 @@ class _TextDates(_SafeLoader):  # type: ignore[misc, valid-type]
 _TextDates.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
-def load(path: Path) -> Record:
-    """One record file as a Record; RecordError naming the file (and line, record, field)."""
+def load(path: Path, raw: bytes | None = None) -> Record:
+    """One record file as a Record; RecordError naming the file (and line, record, field).
+
+    ``raw``: the file's bytes if the caller read them (the build hashes the very bytes it publishes)."""
     path = Path(path)
     try:
-        data = yaml.load(decode(path.read_bytes(), file=str(path)), Loader=_TextDates)  # noqa: S506 - safe loader
+        text = decode(path.read_bytes() if raw is None else raw, file=str(path))
+        data = yaml.load(text, Loader=_TextDates)  # noqa: S506 - safe loader
     except OSError as exc:
         raise RecordError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     except yaml.YAMLError as exc:
