@@ -316,6 +316,8 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                                               "ontology/CIDOC_CRM_v7.1.3.rdf + ontology/vocab.ttl", sha)))
         report.triples += len(onto)
         total = len(records)
+        if progress and total:
+            progress("mapping", 0, total)
         for done, p in enumerate(pipeline, 1):
             if progress and (done % PROGRESS_EVERY == 0 or done == total):
                 progress("mapping", done, total)

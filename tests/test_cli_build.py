@@ -89,6 +89,37 @@ def test_progress_on_request(tmp_path: Path, data: Path) -> None:
     assert f"mapping: {len(KEYS)}/{len(KEYS)} 100%" in res.stderr
 
 
+def test_progress_says_elapsed_and_time_left_and_covers_the_line_it_overwrites(capsys) -> None:
+    from lod.commands.building import _Progress
+
+    now = [100.0]
+    p = _Progress(True, clock=lambda: now[0])
+    p("mapping", 0, 100_000)
+    now[0] += 4
+    p("mapping", 1_000, 100_000)          # 1% in but only 4 s old: too early to say
+    now[0] += 56
+    p("mapping", 10_000, 100_000)         # 10,000 a minute: 90,000 left, about 9 minutes
+    now[0] += 3540
+    p("mapping", 99_000, 100_000)
+    now[0] += 60
+    p("mapping", 100_000, 100_000)
+    p("mapping", 100_000, 100_000)        # said once
+    p("dumps", 0, 1)
+    p("dumps", 1, 1)                      # under a second: no time given
+    err = capsys.readouterr().err
+    lines = err.replace("\r", "\n").splitlines()
+    assert lines[0] == "mapping: 0/100000   0%"
+    assert lines[1].rstrip() == "mapping: 1000/100000   1%"
+    assert lines[2] == "mapping: 10000/100000  10% 1:00 elapsed, about 9:00 left"
+    assert lines[3] == "mapping: 99000/100000  99% 1:00:00 elapsed, about 0:36 left"
+    assert lines[4].startswith("mapping: 100000/100000 100% in 1:01:00")
+    assert lines[5:] == ["dumps: 0/1   0%", "dumps: 1/1 100%"]
+    assert err.count("mapping: 100000/100000") == 1
+    # each overwritten line is at least as long as the line it overwrites, and a finished stage ends the line
+    assert err.split("\r")[3].startswith("mapping: 99000/") and len(lines[4]) >= len(lines[3])
+    assert "\n" in err and err.endswith("dumps: 1/1 100%\n")
+
+
 # ----------------------------------------------------------------------------------- validate
 def test_validate_all_valid_exits_0(data: Path) -> None:
     res = run("validate", "--data", str(data), "--no-warnings")
