@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from lod import __version__, described, naming
+from lod import __version__, described, diskspace, naming
 from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, ProvenanceDump, TurtleWriter, shared_graphs
@@ -318,7 +318,11 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         total = len(records)
         if progress and total:
             progress("mapping", 0, total)
+        check_at, nt_bytes = diskspace.checkpoints(total), 0
+        headroom = int(getattr(settings, "disk_headroom_mb", -1))
         for done, p in enumerate(pipeline, 1):
+            if done in check_at and (why := diskspace.check(build_dir, done, total, nt_bytes, headroom)):
+                raise BuildError(why)
             if progress and (done % PROGRESS_EVERY == 0 or done == total):
                 progress("mapping", done, total)
             for k, v in p.seconds.items():
@@ -345,6 +349,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
                                                  [err] if err else []))
                 continue
             graph = minter.record_graph(p.key)
+            nt_bytes += len(p.nt)
             nt.write(p.nt)
             ttl.write(p.ttl)
             if p.oai is not None:

@@ -100,6 +100,7 @@ SETTINGS: list[Setting] = [
     Setting("wikidata_retries", 4, "Retries of a Wikidata request after 429/503/5xx/maxlag/timeout.", int),
     Setting("wikidata_backoff", 1.0, "First backoff sleep in seconds, doubled per retry (capped at 60 s).", float),
     Setting("build_workers", 0, "Processes that map and validate records in `lod build`; 0 means one per CPU core.", int),
+    Setting("disk_headroom_mb", 512, "Free disk, in MiB, `lod build` keeps beside what it projects the new build to take (from the first records' N-Triples, about 2.2 bytes on disk a byte); when the projection does not fit it stops early, exit 2, nothing published. -1: no check.", int),
     Setting("describe_at_build", True, "`lod build` describes every document and writes its Turtle once (about 1 ms a document, split over the build workers), so dereferencing reads one row; off, documents are described per request.", _bool),
 ]
 

@@ -322,6 +322,55 @@ def test_kill_9_midway_leaves_published_dataset(tmp_path: Path) -> None:
     assert not any(p.name == new_builds[0].name for p in (tmp_path / "store" / "builds").iterdir())
 
 
+def test_a_build_that_cannot_fit_on_its_disk_stops_early_and_publishes_nothing(tmp_path: Path) -> None:
+    """The headroom asked for is more than any disk has, so the projection after the first 200 of 300
+    records cannot fit: the build stops there (not at the end), removes what it wrote and keeps the
+    published dataset. Through the CLI: exit 2 and one line saying why and what to do."""
+    from bench.generate import write_data
+    from lod.cli import cli
+
+    data = copy_data(tmp_path)
+    build(settings(tmp_path, data))
+    layout = Layout(tmp_path / "store")
+    published = layout.pointer.read_text()
+    big = write_data(300, tmp_path / "big", seed=4, progress=False)
+    huge = config.load({"store": str(tmp_path / "store"), "data": str(big), "base_uri": BASE, "offline": True,
+                        "disk_headroom_mb": 2**40})
+    seen: list[tuple[str, int, int]] = []
+    with pytest.raises(BuildError, match=r"^not enough disk space: after 200 of 300 records this build projects "
+                                         r"to about [0-9.]+ GB.*disk_headroom_mb to -1"):
+        build(huge, progress=lambda *a: seen.append(a))
+    assert max(done for stage, done, _ in seen if stage == "mapping") < 300
+    assert layout.pointer.read_text() == published
+    assert [p.name for p in (tmp_path / "store" / "builds").iterdir()] == [published.strip()]
+
+    from click.testing import CliRunner
+
+    res = CliRunner().invoke(cli, ["build", "--store", str(tmp_path / "store"), "--data", str(big),
+                                   "--base-uri", BASE, "--disk-headroom-mb", str(2**40)])
+    assert res.exit_code == 2 and res.stderr.startswith("error: not enough disk space") and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["build", "--store", str(tmp_path / "store"), "--data", str(big),
+                                   "--base-uri", BASE, "--disk-headroom-mb", "many"])
+    assert res.exit_code == 2 and "many" in res.stderr
+    # -1: no check; the same build goes through
+    report = build(huge.replace(disk_headroom_mb=-1))
+    assert report.exit_code in (0, 1) and len(report.published) >= 290 and layout.pointer.read_text() != published
+
+
+def test_disk_projection_numbers() -> None:
+    from lod import diskspace
+
+    assert diskspace.checkpoints(13) == set() and diskspace.checkpoints(200) == set()
+    assert diskspace.checkpoints(1_000_000) == {20_000, 100_000, 300_000, 600_000}
+    # 1,000 of 100,000 records made 200 MB of N-Triples: about 48 GB at the end
+    fits = diskspace.shortfall(1000, 100_000, 200_000_000, used=1_000_000_000, free=60_000_000_000, headroom=0)
+    assert fits is None
+    why = diskspace.shortfall(1000, 100_000, 200_000_000, used=1_000_000_000, free=40_000_000_000, headroom=0)
+    assert why is not None and "about 48.0 GB" in why and "can have 41.0 GB" in why
+    assert diskspace.shortfall(1000, 100_000, 200_000_000, 1_000_000_000, 60_000_000_000, 20 * 10**9) is not None
+    assert diskspace.shortfall(0, 100, 0, 0, 0, 0) is None
+
+
 def _ppid(pid: int) -> int:
     try:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

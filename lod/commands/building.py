@@ -78,7 +78,7 @@ def _list(lines: list[str], prefix: str, verbose: bool) -> None:
 @click.command("build")
 @click.option("--progress/--no-progress", default=None, help="Show progress on standard error [default: when a terminal].")
 @click.option("--verbose", "-v", is_flag=True, help="List every warning and every person without a Wikidata link.")
-@settings_options(*COMMON, "store_update", "store_user", "store_password", "store_protocol", "store_dumps", "build_workers")
+@settings_options(*COMMON, "store_update", "store_user", "store_password", "store_protocol", "store_dumps", "build_workers", "disk_headroom_mb")
 def build_cmd(progress: bool | None, verbose: bool, **options: Any) -> None:
     """Map DATA/records/*.yaml to CIDOC-CRM + Dublin Core, validate (SHACL) and publish to --store.
 
