@@ -435,13 +435,14 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             del store
         if describe and settings.describe_at_build:     # lod.described, in the same workers; the store is closed now
             t = time.monotonic()
+            todo = len(report.published)
             if progress:
-                progress("describing", 0, 1)
+                progress("describing", 0, todo)
             report.described = described.write(build_dir, settings, list(report.published), {"built_at": started},
-                                               run=pipeline.run)
+                                               run=pipeline.run, progress=progress)
             report.timings["describe"] = time.monotonic() - t
             if progress:
-                progress("describing", 1, 1)
+                progress("describing", todo, todo)
 
     report.no_qid = sorted({e.id for e in [*authority.entities.values(), *report.unknown_entities.values()]  # type: ignore[attr-defined]
                             if e.kind == "person" and e.published_qid() is None})

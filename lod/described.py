@@ -94,11 +94,12 @@ def forget() -> None:
 
 
 def write(build: Path, settings: Any, keys: list[str], meta: dict[str, str],
-          run: Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]] | None = None) -> int:
+          run: Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]] | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> int:
     """Describe ``keys`` of ``build`` into its described file; returns how many were written.
 
     ``run(fn, argument tuples)`` runs the chunks (in the build's worker processes, in order); without
-    it, in this process."""
+    it, in this process. ``progress("describing", done, total)`` after each chunk."""
     path = build / FILE
     db = sqlite3.connect(path)
     try:
@@ -106,11 +107,14 @@ def write(build: Path, settings: Any, keys: list[str], meta: dict[str, str],
                          "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
         chunks = [(build, settings, meta, keys[i:i + CHUNK]) for i in range(0, len(keys), CHUNK)]
         results = run(describe_chunk, chunks) if run is not None else (describe_chunk(*c) for c in chunks)
-        count = 0
-        for rows in results:
+        count = done = 0
+        for (_b, _s, _m, chunk), rows in zip(chunks, results, strict=True):
             with db:
                 db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
             count += len(rows)
+            done += len(chunk)
+            if progress and done < len(keys):
+                progress("describing", done, len(keys))
         with db:
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("fingerprint", fingerprint(settings)),
                                                               ("documents", str(count))])

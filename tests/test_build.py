@@ -411,11 +411,16 @@ def test_parallel_build_equals_sequential_build(tmp_path: Path, monkeypatch: pyt
         assert d1 == d2
 
 
-def test_progress_is_reported(tmp_path: Path) -> None:
+def test_progress_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lod import described
+
+    monkeypatch.setattr(described, "CHUNK", 5)        # documents described per task: three tasks here
     data = copy_data(tmp_path)
     seen: list[tuple[str, int, int]] = []
     build(settings(tmp_path, data), progress=lambda *a: seen.append(a))
-    assert ("mapping", len(KEYS), len(KEYS)) in seen and ("dumps", 1, 1) in seen
+    n = len(KEYS)
+    assert ("mapping", 0, n) in seen and ("mapping", n, n) in seen and ("dumps", 1, 1) in seen
+    assert [a for a in seen if a[0] == "describing"] == [("describing", d, n) for d in (0, 5, 10, n)]
 
 
 def test_a_record_is_hashed_and_mapped_from_one_read_of_its_file(tmp_path: Path) -> None:
