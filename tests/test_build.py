@@ -122,6 +122,31 @@ def test_dumps_hold_the_whole_dataset(built: Built) -> None:
     assert f"returned {len(union)} triples".encode() in proc.stderr or b"returned" in proc.stderr
 
 
+
+def test_dumps_are_plain_gzip_for_the_tools_crawlers_use(built: Built) -> None:
+    """The dumps are written by ISA-L (lod.dumps): the same gzip format zcat and every client reads."""
+    dumps = EmbeddedStore(built.store).dumps
+    for name in ("dataset.nt.gz", "dataset.ttl.gz"):
+        proc = subprocess.run(["gzip", "-t", str(dumps / name)], capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr.decode()
+        zcat = subprocess.run(["gzip", "-dc", str(dumps / name)], capture_output=True, timeout=60, check=True)
+        assert zcat.stdout == gzip.decompress((dumps / name).read_bytes()) and zcat.stdout.endswith(b" .\n")
+
+
+def test_a_dump_writer_compresses_with_isa_l_where_it_is_installed(tmp_path: Path) -> None:
+    from isal import igzip
+
+    from lod import dumps
+
+    assert dumps._gzip is igzip and dumps.GZIP_LEVEL == 1
+    w = dumps.Background(tmp_path / "x.nt.gz")
+    lines = b"".join(b"<http://example.org/%d> <http://example.org/p> \"%d\" .\n" % (i, i) for i in range(50_000))
+    w.write(lines[:1000])
+    w.write(lines[1000:])
+    w.close()
+    assert gzip.decompress((tmp_path / "x.nt.gz").read_bytes()) == lines
+    assert (tmp_path / "x.nt.gz").stat().st_size < len(lines) / 5
+
 # ----------------------------------------------------------------------------------- rebuilds
 def test_rebuild_identical_graphs_and_stable_datestamps(tmp_path: Path) -> None:
     data = copy_data(tmp_path)
