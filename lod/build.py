@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from lod import __version__, described, diskspace, naming
-from lod.build_records import Job, Pipeline, Reader, file_keys, workers_for
+from lod.build_records import Job, Pipeline, Reader, collecting_less, file_keys, workers_for
 from lod.config import Settings
 from lod.dumps import Background, ProvenanceDump, TurtleWriter, shared_graphs
 from lod.mapping import Mapper, authority_quads, merge_unknown
@@ -400,7 +400,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
 
     dumps = build_dir / "dumps"
     dumps.mkdir()
-    with Pipeline(job, workers) as pipeline:        # forks before the store and the writer threads exist
+    with collecting_less(), Pipeline(job, workers) as pipeline:  # forks before the store and writer threads exist
         nt = Background(dumps / "dataset.nt.gz")
         ttl = Background(dumps / "dataset.ttl.gz")
         ttl.write(TurtleWriter.header())

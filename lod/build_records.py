@@ -11,6 +11,7 @@ the number of workers. One worker (or a platform without fork) runs everything i
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import gc
 import hashlib
@@ -206,6 +207,24 @@ def _init_worker() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+@contextlib.contextmanager
+def collecting_less() -> Iterator[None]:
+    """The build process's cyclic collector, tuned as the workers' is (:func:`_init_worker`), while records stream.
+
+    Why: the build process keeps what it learns of each record (catalog entries, paths, keys) and
+    unpickles every worker's results, so the collector ran often and walked an ever larger heap (10,000
+    records: 0.73 s in 738 + 67 + 6 collections, 0.22 s with this). None of that is cyclic garbage.
+    What existed before is frozen out of it; on leaving, both are as they were."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 _KEY_LINE = re.compile(rb"^key:[ \t]*(.*?)[ \t]*$", re.M)

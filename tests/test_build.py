@@ -490,3 +490,17 @@ def test_reader_feeds_bulk_load_exactly() -> None:
     store = ox.Store()
     store.bulk_load(Reader(iter(parts)), ox.RdfFormat.N_QUADS)
     assert len(store) == 2000
+
+
+def test_the_build_collects_garbage_less_while_records_stream_then_as_before() -> None:
+    import gc
+
+    from lod.build_records import GC_THRESHOLD, collecting_less
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with collecting_less():
+        assert gc.get_threshold()[0] == GC_THRESHOLD and gc.get_freeze_count() > frozen
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(KeyError), collecting_less():      # a failed build leaves the collector as it found it
+        raise KeyError("x")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
