@@ -40,6 +40,8 @@ ORG_WORDS = re.compile(
 _APOSTROPHES = "'’ʹʼ`´"
 _MACRONS = set("āēīōūĀĒĪŌŪ")
 _INITIAL = re.compile(r"^[^\W\d_]\.?$")
+_WORD = re.compile(r"\w+")
+_DOT_BEFORE = re.compile(r"\.(?=\S)")
 
 
 def fold(text: str) -> str:
@@ -56,7 +58,7 @@ def key(name: str) -> str:
     t = fold(unicodedata.normalize("NFKC", name)).casefold()
     for a in _APOSTROPHES:
         t = t.replace(a, "")
-    return " ".join(re.findall(r"\w+", t))
+    return " ".join(_WORD.findall(t))
 
 
 def strip_titles(name: str) -> str:
@@ -73,7 +75,7 @@ def is_initial(token: str) -> bool:
 
 def split_initials(name: str) -> tuple[list[str], str] | None:
     """"P. F. Yudin" / "P.F. Yudin" -> (["p", "f"], "yudin"); None if the name is not initials + surname."""
-    t = re.sub(r"\.(?=\S)", ". ", name.strip())
+    t = _DOT_BEFORE.sub(". ", name.strip())
     tokens = t.split()
     if len(tokens) < 2 or not all(is_initial(x) for x in tokens[:-1]) or is_initial(tokens[-1]):
         return None
@@ -82,7 +84,7 @@ def split_initials(name: str) -> tuple[list[str], str] | None:
 
 def initial_forms(name: str) -> list[str]:
     """Spellings of an initialled name: "P. F. Yudin" -> ["P. F. Yudin", "P.F. Yudin", "P. Yudin"]."""
-    t = re.sub(r"\.(?=\S)", ". ", name.strip())
+    t = _DOT_BEFORE.sub(". ", name.strip())
     tokens = t.split()
     if split_initials(t) is None:
         return []

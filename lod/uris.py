@@ -17,6 +17,8 @@ KINDS = ("document", "object", "creation", "event", "timespan", "identifier", "t
          "translation", "person", "place", "organization", "group")
 
 _SAFE = "-._~!$&'()*+,;=:@"   # sub-delims and pchar stay literal: ( ) , ' survive unescaped
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_IRI_UNSAFE = re.compile(r"[\s<>\"{}|\\^`#?%\[\]]")
 
 
 def slugify(text: str) -> str:
@@ -27,7 +29,7 @@ def slugify(text: str) -> str:
     t = unicodedata.normalize("NFKD", text)
     t = "".join(c for c in t if not unicodedata.combining(c))
     t = t.replace("'", "").replace("’", "").replace("ʹ", "")
-    t = re.sub(r"[^\w]+", "-", t.lower(), flags=re.UNICODE).strip("-_")
+    t = _NON_WORD.sub("-", t.lower()).strip("-_")
     return unicodedata.normalize("NFC", t) or "unnamed"
 
 
@@ -38,7 +40,7 @@ def local_part(value: str) -> str:
 
 
 def _is_iri_safe(value: str) -> bool:
-    return not re.search(r"[\s<>\"{}|\\^`#?%\[\]]", value) and value.isprintable()
+    return not _IRI_UNSAFE.search(value) and value.isprintable()
 
 
 @dataclass(frozen=True)
