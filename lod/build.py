@@ -28,6 +28,7 @@ from lod.mapping import Mapper, authority_quads, merge_unknown
 from lod.mapping import namespaces as ns
 from lod.mapping.vocab import CRM_RDFS, VOCAB_TTL, ontology_quads
 from lod.oai.prepared import Preparer
+from lod.provenance import Provenance
 from lod.records import Record, RecordError
 from lod.statistics import Stats, Tally
 from lod.store import Catalog, CatalogEntry, Layout, StoreError
@@ -182,39 +183,6 @@ def _quietly(fn: Callable[[], object]) -> None:
         pass
 
 
-class _Provenance:
-    """PROV-O for every graph of the build: what it was derived from, when, by which software."""
-
-    def __init__(self, minter: Minter, build_id: str, started: str) -> None:
-        self.g = ox.NamedNode(minter.provenance_graph)
-        self.activity = ox.NamedNode(f"{minter.provenance_graph}/build/{build_id}")
-        self.agent = ox.NamedNode(f"{minter.provenance_graph}/software/lod-{__version__}")
-        self.started = ox.Literal(started, datatype=ns.xsd.dateTime)
-
-    def header(self) -> list[ox.Quad]:
-        g, a = self.g, self.activity
-        return [ox.Quad(a, ns.TYPE, ns.prov.Activity, g),
-                ox.Quad(a, ns.LABEL, ox.Literal("lod build"), g),
-                ox.Quad(a, ns.prov.startedAtTime, self.started, g),
-                ox.Quad(a, ns.prov.wasAssociatedWith, self.agent, g),
-                ox.Quad(self.agent, ns.TYPE, ns.prov.SoftwareAgent, g),
-                ox.Quad(self.agent, ns.LABEL, ox.Literal(f"lod {__version__}"), g),
-                ox.Quad(self.agent, ns.owl.versionInfo, ox.Literal(__version__), g)]
-
-    def graph(self, graph: str, source: str, sha: str) -> list[ox.Quad]:
-        g, node = self.g, ox.NamedNode(graph)
-        quads = [ox.Quad(node, ns.TYPE, ns.prov.Entity, g),
-                 ox.Quad(node, ns.prov.wasGeneratedBy, self.activity, g),
-                 ox.Quad(node, ns.prov.generatedAtTime, self.started, g)]
-        if sha:
-            src = ox.NamedNode(f"urn:sha256:{sha}")
-            quads += [ox.Quad(node, ns.prov.wasDerivedFrom, src, g),
-                      ox.Quad(src, ns.TYPE, ns.prov.Entity, g),
-                      ox.Quad(src, ns.LABEL, ox.Literal(source), g),
-                      ox.Quad(src, ns.dct.identifier, ox.Literal(f"sha256:{sha}"), g)]
-        return quads
-
-
 def _previous(layout: Layout) -> dict[str, CatalogEntry]:
     try:
         current = layout.current()
@@ -277,10 +245,10 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
     """``records``: (file, Record) pairs, or (file, None) for files the workers read themselves;
     ``describe``: keep each document's description (lod.described; a remote store's build does not)."""
     started = _now()
-    prov = _Provenance(minter, build_dir.name, started)
+    prov = Provenance(minter, build_dir.name, started, data)
     onto = ontology_quads(minter.base, minter.ontology_graph)
     oai = Preparer(build_dir, settings, onto)      # OAI-PMH oai_dc + edm, rendered once (lod/oai/prepared.py)
-    job = Job(Mapper(authority, minter), records, render_oai=oai.render)  # type: ignore[arg-type]
+    job = Job(Mapper(authority, minter), records, render_oai=oai.render, provenance=prov)  # type: ignore[arg-type]
     workers = workers_for(int(getattr(settings, "build_workers", 0) or 0), len(records))
     report.timings["workers"] = float(workers)
     entries: list[CatalogEntry] = []
@@ -355,17 +323,20 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
             if p.oai is not None:
                 oai.put(p.key, p.oai)
             yield p.nt.replace(b" .\n", f" <{graph}> .\n".encode())
-            record_prov = prov.graph(graph, rel(p.path), p.file_sha)
-            yield prov_dump.add(record_prov)
+            if p.prov is not None:      # made in the worker (lod.provenance)
+                nt.write(p.prov.nt)
+                ttl.write(p.prov.ttl)
+                yield p.prov.nq
+                tally.add_provenance(p.prov.quads, p.prov.classes)
+                prov_dump.named.update(p.prov.named)
             if p.tally is not None:
                 tally.add_record(p.tally)
-            tally.add_provenance(record_prov)
             report.triples += p.triples
             report.published.append(p.key)
             old = previous.get(p.key)
             stamp = old.datestamp if old and not old.deleted and old.checksum == p.checksum else started
             entries.append(CatalogEntry(p.key, graph, p.checksum, stamp, False, p.title, sorted(p.sets),
-                                        rel(p.path), p.date))
+                                        p.prov.source if p.prov else rel(p.path), p.date))
             set_names.update(p.sets)
         if progress and not total:
             progress("mapping", 0, 0)

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 from lod.dumps import TurtleWriter, graph_checksum
 from lod.mapping import Mapper, Spo
 from lod.naming import ALT_LABEL, ENTITY_KINDS, LABELS
+from lod.provenance import Provenance, RecordProvenance
 from lod.records import Record, RecordError
 from lod.statistics import RecordTally, mentions, record_tally
 from lod.validation import ValidationResult, validate_record
@@ -70,6 +71,7 @@ class Processed:
     file_sha: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     tally: RecordTally | None = None    # its share of the dataset statistics (lod.statistics)
+    prov: RecordProvenance | None = None    # its graph's provenance (lod.provenance)
     date: str = ""           # the document's earliest dcterms:date (the catalog lists documents by it)
 
     @property
@@ -88,6 +90,7 @@ class Job:
     records: list[tuple[Path, Record | None]]     # None: the worker reads the file (record_files.load)
     render_oai: Callable[[str, list[Spo], bytes], tuple[bytes, ...]] | None = None
     reference: bool = False      # pyshacl instead of the compiled shapes
+    provenance: Provenance | None = None    # made with each accepted record when given
 
 
 _JOB: Job | None = None
@@ -143,6 +146,8 @@ def process(job: Job, index: int, ttl: TurtleWriter) -> Processed:
             out.file_sha = hashlib.sha256(path.read_bytes() if raw is None else raw).hexdigest()
         except OSError:
             out.file_sha = ""
+        if job.provenance is not None:
+            out.prov = job.provenance.record(job.mapper.minter.record_graph(rec.key), path, out.file_sha, ttl)
     t3 = time.perf_counter()
     if out.accepted and job.render_oai is not None:
         out.oai = job.render_oai(rec.key, mapped.triples, out.nt)

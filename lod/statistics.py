@@ -205,12 +205,12 @@ class Tally:
         return sorted(((iri, label, self.mentions.get(iri, 0)) for iri, label in self.labels.items()),
                       key=lambda row: (row[1], row[0]))
 
-    def add_provenance(self, quads: list[ox.Quad]) -> None:
-        """One record graph's provenance. Its subjects (the graph, its source file's ``urn:sha256``) are the
-        record's own: two published records never share a file, as identical files carry the same key
-        and a duplicate key is refused."""
-        self.quads += len(quads)
-        self.classes.update(q.object.value for q in quads if q.predicate.value == TYPE)
+    def add_provenance(self, quads: int, classes: dict[str, int]) -> None:
+        """One record graph's provenance (lod.provenance.RecordProvenance). Its subjects (the graph, its
+        source file's ``urn:sha256``) are the record's own: two published records never share a file, as
+        identical files carry the same key and a duplicate key is refused."""
+        self.quads += quads
+        self.classes.update(classes)
 
     def stats(self) -> Stats:
         classes = Counter(self.classes)

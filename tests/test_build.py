@@ -475,6 +475,15 @@ def test_a_record_is_hashed_and_mapped_from_one_read_of_its_file(tmp_path: Path)
 
     job = Job(job.mapper, [(Counted(path), load(path))])
     assert process(job, 0, TurtleWriter()).file_sha == out.file_sha and len(reads) == 2
+    # with the build's provenance, the worker makes the graph's provenance from that same hash
+    from lod.provenance import Provenance
+
+    assert out.prov is None
+    job = Job(job.mapper, [(path, None)], provenance=Provenance(Minter(BASE), "b-1", "2026-11-23T00:00:00Z", data))
+    prov = process(job, 0, TurtleWriter()).prov
+    assert prov is not None and prov.source == f"records/{SEED_B}.yaml" and prov.named == [f"urn:sha256:{out.file_sha}"]
+    assert f"<{BASE}graph/document/{SEED_B}> <http://www.w3.org/ns/prov#wasDerivedFrom> <urn:sha256:{out.file_sha}>" \
+        in prov.nt.decode()
 
 
 def test_reader_feeds_bulk_load_exactly() -> None:
