@@ -233,6 +233,8 @@ def collecting_less() -> Iterator[None]:
 
 
 _KEY_LINE = re.compile(rb"^key:[ \t]*(.*?)[ \t]*$", re.M)
+# a key written as `lod import` writes it ('116814'), or a decimal integer: YAML reads exactly these characters
+_PLAIN_KEY = re.compile(rb"'([\x20-\x26\x28-\x7e]*)'|(0|[1-9][0-9]*)")     # printable ASCII but '
 
 
 def file_keys(paths: list[Path]) -> dict[Path, str | None]:
@@ -249,6 +251,10 @@ def file_keys(paths: list[Path]) -> dict[Path, str | None]:
     for path in paths:
         try:
             m = _KEY_LINE.search(path.read_bytes())
+            plain = _PLAIN_KEY.fullmatch(m.group(1)) if m else None
+            if plain:               # what YAML reads it as, without YAML: 40 against 63 us a file
+                keys[path] = (plain.group(1) if plain.group(1) is not None else plain.group(2)).decode()
+                continue
             value = yaml.load(b"key: " + m.group(1), Loader=loader)["key"] if m else None  # noqa: S506
         except (OSError, yaml.YAMLError, TypeError, KeyError):
             value = None

@@ -15,6 +15,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from lod import __version__, config
 from lod.build import BuildError, build
@@ -513,3 +516,25 @@ def test_the_build_collects_garbage_less_while_records_stream_then_as_before() -
     with pytest.raises(KeyError), collecting_less():      # a failed build leaves the collector as it found it
         raise KeyError("x")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+@examples(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=12).map(lambda s: "'" + s.replace("'", "''") + "'"),
+                 st.integers(-10, 10**12).map(str), st.text(max_size=12),
+                 st.sampled_from(["'116814'", "0", "007", "1_000", "12:30", "0x1F", "1e3", "yes", "~", "'a' # c",
+                                  "'tab\there'", "'é'", "\"x\"", "'\u2028'"])))
+def test_file_keys_read_a_key_line_as_yaml_does(tmp_path_factory: pytest.TempPathFactory, written: str) -> None:
+    """The build's duplicate-key pass reads common keys without YAML: the same key as YAML, or None alike."""
+    from lod.build_records import file_keys
+
+    path = tmp_path_factory.mktemp("keys") / "r.yaml"
+    raw = f"# a record\nkey: {written}\ntitle: x\n".encode()
+    path.write_bytes(raw)
+    try:
+        value = yaml.safe_load(raw)["key"]
+    except (yaml.YAMLError, TypeError, KeyError):
+        value = None
+    expected = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    if "\n" in written or "\r" in written:      # not one line: the pass leaves it to the full read
+        return
+    assert file_keys([path])[path] == expected
