@@ -180,3 +180,16 @@ def test_the_people_index_comes_in_pages(built) -> None:  # noqa: ANN001
         assert client.get("/browse/people?page=2").headers["ETag"] != client.get("/browse/people").headers["ETag"]
     finally:
         close_app(app)
+
+
+def test_dumps_are_served_from_a_store_named_relatively(built, monkeypatch) -> None:  # noqa: ANN001
+    """`make serve` names its store `var/store`, relative to the working directory: the dumps must still be found."""
+    from conftest import close_app, make_app
+
+    monkeypatch.chdir(built.store.parent)
+    app = make_app(built, store=built.store.name)
+    try:
+        r = app.test_client().get("/dumps/dataset.nt.gz")
+        assert r.status_code == 200 and gzip.decompress(r.data).endswith(b" .\n")
+    finally:
+        close_app(app)

@@ -158,7 +158,9 @@ def dumps(name: str) -> Response:
     path = g.store.dumps / name
     if not path.is_file():
         return Response("Not found: this build has no such dump.\n", status=404, mimetype="text/plain")
-    resp = send_file(path, mimetype="application/gzip", as_attachment=False, conditional=True,
+    # absolute: Flask resolves a relative path against the package, not the working directory, and
+    # `make serve` names its store relatively (var/store)
+    resp = send_file(path.absolute(), mimetype="application/gzip", as_attachment=False, conditional=True,
                      etag=cache.etag(_build(), name, "gz").strip('"'), max_age=_s().cache_max_age)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
