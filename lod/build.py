@@ -266,11 +266,7 @@ def _build_into(build_dir: Path, settings: Settings, data: Path, authority_path:
         tally.add_quads(quads)
         return quads
 
-    def rel(path: Path) -> str:
-        try:
-            return str(path.relative_to(data))
-        except ValueError:
-            return str(path)
+    rel = prov.source           # a file as the report, the catalog and provenance name it
 
     def nquads(quads: list[ox.Quad]) -> bytes:
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
