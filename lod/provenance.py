@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from lod import __version__
 from lod.mapping import namespaces as ns
 from lod.uris import Minter
+
+if TYPE_CHECKING:
+    from lod.dumps import TurtleWriter
 
 _ENTITY = ns.prov.Entity.value
 
@@ -74,12 +78,12 @@ class Provenance:
                       ox.Quad(src, ns.dct.identifier, ox.Literal(f"sha256:{sha}"), g)]
         return quads
 
-    def record(self, graph: str, path: Path, sha: str, turtle: object) -> RecordProvenance:
-        """A record graph's provenance as text; ``turtle``: a lod.dumps.TurtleWriter (subjects come grouped)."""
+    def record(self, graph: str, path: Path, sha: str, turtle: TurtleWriter) -> RecordProvenance:
+        """A record graph's provenance as text (its lines come grouped by subject, as ``turtle`` needs)."""
         source = self.source(path)
         quads = self.graph(graph, source, sha)
         lines = [f"{q.subject} {q.predicate} {q.object} .\n" for q in quads]
         return RecordProvenance(nq=ox.serialize(quads, format=ox.RdfFormat.N_QUADS), nt="".join(lines).encode(),
-                                ttl=turtle.render(lines), quads=len(quads),  # type: ignore[attr-defined]
+                                ttl=turtle.render(lines), quads=len(quads),
                                 classes={_ENTITY: 2 if sha else 1}, named=[f"urn:sha256:{sha}"] if sha else [],
                                 source=source)
